@@ -1,0 +1,182 @@
+// ArrayDim x ArrayDim weight-stationary systolic array with input skew, weight-bus
+// skew, rounding at the south edge and output de-skew.
+//
+// The array takes one row of activations per cycle and gives one row of results
+// per cycle, `2 * ArrayDim` cycles later: out[c] = round_sat(sum_r act[r] * W[r][c]).
+// Weights for the next tile are written one row per cycle into the shadow registers
+// while the current tile computes; the tile boundary costs no cycle.
+// Specification: docs/architecture.md.
+module systolic_array #(
+  parameter int ArrayDim = tpu_pkg::ArrayDim,
+  localparam int DataWidth = tpu_pkg::DataWidth,
+  localparam int IdxWidth  = tpu_pkg::idx_width(ArrayDim),
+  // Guard bits so a column of ArrayDim full products never wraps.
+  localparam int SumWidth  = tpu_pkg::AccWidth + $clog2(ArrayDim)
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  // Shadow-weight port: row w_row_i of the next tile's W.
+  input  logic                          w_valid_i,
+  input  logic [IdxWidth-1:0]           w_row_i,
+  input  logic [ArrayDim*DataWidth-1:0] w_data_i,
+  // Activation port: one row of the batch; in_switch_i marks a tile's first row.
+  input  logic                          in_valid_i,
+  input  logic                          in_switch_i,
+  input  logic [ArrayDim*DataWidth-1:0] in_act_i,
+  // Result port: one row of the product per cycle.
+  output logic                          out_valid_o,
+  output logic [ArrayDim*DataWidth-1:0] out_data_o
+);
+  localparam int N = ArrayDim;
+
+  // Per-PE outputs, PE(r,c) at index r*N+c.
+  logic [N*N-1:0]           pe_valid, pe_switch;
+  logic [N*N*DataWidth-1:0] pe_act;
+  logic [N*N*SumWidth-1:0]  pe_psum;
+
+  // West edge after the row skew, one entry per row.
+  logic [N-1:0]           west_valid, west_switch;
+  logic [N*DataWidth-1:0] west_act;
+
+  // Weight bus after the column skew, one entry per column.
+  logic [N-1:0]           col_w_valid;
+  logic [N*IdxWidth-1:0]  col_w_row;
+  logic [N*DataWidth-1:0] col_w_data;
+
+  // South edge: rounded column results and the de-skewed output.
+  logic [N-1:0]           south_valid_q, deskew_valid;
+  logic [N*DataWidth-1:0] south_data_q;
+
+  for (genvar r = 0; r < N; r++) begin : gen_row_skew
+    if (r == 0) begin : gen_direct
+      assign west_valid[0]            = in_valid_i;
+      assign west_switch[0]           = in_switch_i;
+      assign west_act[0 +: DataWidth] = in_act_i[0 +: DataWidth];
+    end else begin : gen_delay
+      delay_line #(.Width(DataWidth + 1), .Depth(r)) u_skew (
+        .clk_i,
+        .rst_ni,
+        .valid_i (in_valid_i),
+        .data_i  ({in_switch_i, in_act_i[r*DataWidth +: DataWidth]}),
+        .valid_o (west_valid[r]),
+        .data_o  ({west_switch[r], west_act[r*DataWidth +: DataWidth]})
+      );
+    end
+  end
+
+  for (genvar c = 0; c < N; c++) begin : gen_weight_skew
+    if (c == 0) begin : gen_direct
+      assign col_w_valid[0]             = w_valid_i;
+      assign col_w_row[0 +: IdxWidth]   = w_row_i;
+      assign col_w_data[0 +: DataWidth] = w_data_i[0 +: DataWidth];
+    end else begin : gen_delay
+      delay_line #(.Width(IdxWidth + DataWidth), .Depth(c)) u_skew (
+        .clk_i,
+        .rst_ni,
+        .valid_i (w_valid_i),
+        .data_i  ({w_row_i, w_data_i[c*DataWidth +: DataWidth]}),
+        .valid_o (col_w_valid[c]),
+        .data_o  ({col_w_row[c*IdxWidth +: IdxWidth], col_w_data[c*DataWidth +: DataWidth]})
+      );
+    end
+  end
+
+  for (genvar r = 0; r < N; r++) begin : gen_row
+    for (genvar c = 0; c < N; c++) begin : gen_col
+      logic                valid_in, switch_in, load;
+      tpu_pkg::data_t      act_in;
+      logic [SumWidth-1:0] psum_in;
+
+      if (c == 0) begin : gen_west_edge
+        assign valid_in  = west_valid[r];
+        assign switch_in = west_switch[r];
+        assign act_in    = west_act[r*DataWidth +: DataWidth];
+      end else begin : gen_west_pe
+        assign valid_in  = pe_valid[r*N + c - 1];
+        assign switch_in = pe_switch[r*N + c - 1];
+        assign act_in    = pe_act[(r*N + c - 1)*DataWidth +: DataWidth];
+      end
+
+      if (r == 0) begin : gen_north_edge
+        assign psum_in = '0;
+      end else begin : gen_north_pe
+        assign psum_in = pe_psum[((r-1)*N + c)*SumWidth +: SumWidth];
+      end
+
+      assign load = col_w_valid[c] && (col_w_row[c*IdxWidth +: IdxWidth] == IdxWidth'(r));
+
+      pe #(.SumWidth(SumWidth)) u_pe (
+        .clk_i,
+        .rst_ni,
+        .valid_i  (valid_in),
+        .switch_i (switch_in),
+        .act_i    (act_in),
+        .psum_i   (psum_in),
+        .load_i   (load),
+        .w_i      (col_w_data[c*DataWidth +: DataWidth]),
+        .valid_o  (pe_valid[r*N + c]),
+        .switch_o (pe_switch[r*N + c]),
+        .act_o    (pe_act[(r*N + c)*DataWidth +: DataWidth]),
+        .psum_o   (pe_psum[(r*N + c)*SumWidth +: SumWidth])
+      );
+    end
+  end
+
+  for (genvar c = 0; c < N; c++) begin : gen_south
+    logic                valid_last;
+    logic signed [SumWidth-1:0] psum_last;
+    tpu_pkg::wide_t      psum_wide;
+
+    assign valid_last = pe_valid[(N-1)*N + c];
+    assign psum_last  = pe_psum[((N-1)*N + c)*SumWidth +: SumWidth];
+    assign psum_wide  = tpu_pkg::WideWidth'(psum_last);  // sign-extends: psum_last is signed
+
+    // Rounding and saturation happen here, once per result.
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        south_valid_q[c]                  <= 1'b0;
+        south_data_q[c*DataWidth +: DataWidth] <= '0;
+      end else begin
+        south_valid_q[c] <= valid_last;
+        if (valid_last) begin
+          south_data_q[c*DataWidth +: DataWidth] <= tpu_pkg::round_sat(psum_wide);
+        end
+      end
+    end
+
+    if (c == N - 1) begin : gen_direct
+      assign deskew_valid[c]                  = south_valid_q[c];
+      assign out_data_o[c*DataWidth +: DataWidth] = south_data_q[c*DataWidth +: DataWidth];
+    end else begin : gen_delay
+      delay_line #(.Width(DataWidth), .Depth(N - 1 - c)) u_deskew (
+        .clk_i,
+        .rst_ni,
+        .valid_i (south_valid_q[c]),
+        .data_i  (south_data_q[c*DataWidth +: DataWidth]),
+        .valid_o (deskew_valid[c]),
+        .data_o  (out_data_o[c*DataWidth +: DataWidth])
+      );
+    end
+  end
+
+  assign out_valid_o = deskew_valid[0];
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (!w_valid_i || 32'(w_row_i) < N)
+        else $error("systolic_array: w_row_i=%0d is outside the %0d-row array", w_row_i, N);
+      assert (!in_switch_i || in_valid_i)
+        else $error("systolic_array: in_switch_i without in_valid_i");
+      assert (deskew_valid == '0 || deskew_valid == '1)
+        else $error("systolic_array: de-skewed column valids disagree: %b", deskew_valid);
+    end
+  end
+  initial begin
+    if (SumWidth > tpu_pkg::WideWidth) begin
+      $fatal(1, "systolic_array: ArrayDim %0d needs %0d-bit sums, helpers take %0d",
+             N, SumWidth, tpu_pkg::WideWidth);
+    end
+  end
+`endif
+endmodule
