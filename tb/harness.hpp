@@ -1,0 +1,137 @@
+// The one clock loop of the project: owns a Verilated top's context, clock, reset,
+// cycle count and optional VCD trace. Every testbench and the demos drive their
+// RTL through it; none hand-rolls its own clock.
+//
+// Protocol of one cycle (step()): the inputs the caller set are evaluated with the
+// clock low, then the rising edge samples them; when step() returns, the top's
+// outputs show the registers as they are after that edge, which is what the golden
+// models' step() returns too.
+#pragma once
+
+#include <verilated.h>
+#include <verilated_vcd_c.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace tpu::tb {
+
+// Thrown when an RTL assertion ($error, assert) fires during a cycle.
+class AssertionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// True when the environment asks for waveforms (TPU_TRACE=1).
+inline bool trace_requested() {
+  const char* v = std::getenv("TPU_TRACE");
+  return v != nullptr && std::string(v) == "1";
+}
+
+// Where waveforms go: the project's waves/ folder, set by CMake.
+inline std::filesystem::path waves_dir() {
+#ifdef TPU_WAVES_DIR
+  return std::filesystem::path(TPU_WAVES_DIR);
+#else
+  return std::filesystem::path("waves");
+#endif
+}
+
+// A Verilated model with ports clk_i and rst_ni.
+template <class Top>
+class Harness {
+ public:
+  // `trace_name` names the VCD file (waves/<trace_name>.vcd). `force_trace` writes it
+  // even without TPU_TRACE=1 (the demos always do).
+  explicit Harness(const std::string& trace_name, bool force_trace = false)
+      : context_(std::make_unique<VerilatedContext>()) {
+    context_->fatalOnError(false);  // an assertion sets gotError(); we turn it into a throw
+    context_->timeunit(-9);
+    context_->timeprecision(-12);
+    const bool trace = force_trace || trace_requested();
+    if (trace) context_->traceEverOn(true);
+    top_ = std::make_unique<Top>(context_.get(), "TOP");
+    if (trace) {
+      std::filesystem::create_directories(waves_dir());
+      trace_path_ = (waves_dir() / (trace_name + ".vcd")).string();
+      trace_ = std::make_unique<VerilatedVcdC>();
+      top_->trace(trace_.get(), 99);
+      trace_->open(trace_path_.c_str());
+    }
+    top_->clk_i = 0;
+    top_->rst_ni = 1;
+    top_->eval();
+  }
+
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+
+  ~Harness() {
+    top_->final();
+    if (trace_) trace_->close();
+  }
+
+  Top& top() { return *top_; }
+  const Top& top() const { return *top_; }
+
+  // Rising edges since construction.
+  uint64_t cycle() const { return cycle_; }
+
+  // Path of the VCD being written, empty when not tracing.
+  const std::string& trace_path() const { return trace_path_; }
+
+  // One clock cycle; see the protocol at the top of this file.
+  void step() {
+    top_->clk_i = 0;
+    eval_and_dump();
+    context_->timeInc(kHalfPeriod);
+    top_->clk_i = 1;
+    eval_and_dump();
+    context_->timeInc(kHalfPeriod);
+    ++cycle_;
+  }
+
+  // Asserts the asynchronous reset, holds it for `cycles` rising edges, releases it.
+  // The reset takes effect at once, mid-cycle, as an asynchronous reset does.
+  void reset(int cycles = 2) {
+    top_->rst_ni = 0;
+    eval_checked();
+    for (int i = 0; i < cycles; ++i) step();
+    top_->rst_ni = 1;
+    eval_checked();
+  }
+
+ private:
+  static constexpr uint64_t kHalfPeriod = 5;  // ns: a 100 MHz clock in the waves
+
+  // Only step() dumps, at the two distinct times of each cycle: VCD times must grow.
+  void eval_and_dump() {
+    top_->eval();
+    if (trace_) trace_->dump(context_->time());
+    check_errors();
+  }
+
+  void eval_checked() {
+    top_->eval();
+    check_errors();
+  }
+
+  void check_errors() {
+    if (context_->gotError()) {
+      throw AssertionError("RTL assertion failed at cycle " + std::to_string(cycle_) +
+                           " (see the $error message above)");
+    }
+  }
+
+  std::unique_ptr<VerilatedContext> context_;
+  std::unique_ptr<Top> top_;
+  std::unique_ptr<VerilatedVcdC> trace_;
+  std::string trace_path_;
+  uint64_t cycle_ = 0;
+};
+
+}  // namespace tpu::tb
