@@ -22,11 +22,11 @@ constexpr int kDim = TPU_ARRAY_DIM;
 
 void usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: matmul_demo [--rows M] [--seed S] [--quiet]\n"
+               "usage: matmul_demo [--rows M] [--seed S] [--quiet] [--no-waves]\n"
                "  Multiplies a random M x %d matrix (default M = 16) by two random %d x %d\n"
                "  weight tiles on the %d x %d systolic array, compares every cycle with the\n"
                "  golden model and the result with a double-precision reference, and writes\n"
-               "  waves/matmul.vcd (open it with: make waves).\n",
+               "  waves/matmul.vcd (open it with: make waves) unless --no-waves.\n",
                kDim, kDim, kDim, kDim, kDim);
 }
 
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   int rows = 16;
   uint64_t seed = 2026;
   bool quiet = false;
+  bool waves = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
       seed = static_cast<uint64_t>(parse_int(arg, i + 1 < argc ? argv[++i] : nullptr));
     } else if (arg == "--quiet") {
       quiet = true;
+    } else if (arg == "--no-waves") {
+      waves = false;
     } else {
       std::fprintf(stderr, "matmul_demo: unknown argument '%s'\n", arg.c_str());
       usage(stderr);
@@ -76,7 +79,7 @@ int main(int argc, char** argv) {
   const MatrixI w2 = tpu::golden::from_real(w2_real);
 
   try {
-    tpu::tb::ArrayTb<Vsystolic_array> tb(kDim, "matmul", /*force_trace=*/true);
+    tpu::tb::ArrayTb<Vsystolic_array> tb(kDim, "matmul", /*force_trace=*/waves);
     tb.reset();
     const auto schedule = tpu::tb::schedule_tiles(kDim, {{a, w1}, {a, w2}});
     tb.run(schedule);
@@ -117,7 +120,9 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(tb.cycle()),
                 static_cast<unsigned long long>(tb.mismatch_count()));
     std::printf("  worst error against double: %.3f LSB (rounding bound 0.5)\n", worst_lsb);
-    std::printf("  waves: %s (make waves)\n", tb.harness().trace_path().c_str());
+    if (!tb.harness().trace_path().empty()) {
+      std::printf("  waves: %s (make waves)\n", tb.harness().trace_path().c_str());
+    }
     if (tb.mismatch_count() != 0 || worst_lsb > 0.5 + 1e-9) {
       std::fprintf(stderr, "matmul_demo: FAILED\n%s\n", tb.mismatch_report().c_str());
       return 1;

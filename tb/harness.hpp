@@ -50,8 +50,6 @@ class Harness {
   explicit Harness(const std::string& trace_name, bool force_trace = false)
       : context_(std::make_unique<VerilatedContext>()) {
     context_->fatalOnError(false);  // an assertion sets gotError(); we turn it into a throw
-    context_->timeunit(-9);
-    context_->timeprecision(-12);
     const bool trace = force_trace || trace_requested();
     if (trace) context_->traceEverOn(true);
     top_ = std::make_unique<Top>(context_.get(), "TOP");
@@ -62,6 +60,9 @@ class Harness {
       top_->trace(trace_.get(), 99);
       trace_->open(trace_path_.c_str());
     }
+    // A 10 ns clock in the waves, in whatever time precision the model was built with.
+    half_period_ = 5;
+    for (int p = context_->timeprecision(); p < -9; ++p) half_period_ *= 10;
     top_->clk_i = 0;
     top_->rst_ni = 1;
     top_->eval();
@@ -88,10 +89,10 @@ class Harness {
   void step() {
     top_->clk_i = 0;
     eval_and_dump();
-    context_->timeInc(kHalfPeriod);
+    context_->timeInc(half_period_);
     top_->clk_i = 1;
     eval_and_dump();
-    context_->timeInc(kHalfPeriod);
+    context_->timeInc(half_period_);
     ++cycle_;
   }
 
@@ -106,8 +107,6 @@ class Harness {
   }
 
  private:
-  static constexpr uint64_t kHalfPeriod = 5;  // ns: a 100 MHz clock in the waves
-
   // Only step() dumps, at the two distinct times of each cycle: VCD times must grow.
   void eval_and_dump() {
     top_->eval();
@@ -132,6 +131,7 @@ class Harness {
   std::unique_ptr<VerilatedVcdC> trace_;
   std::string trace_path_;
   uint64_t cycle_ = 0;
+  uint64_t half_period_ = 5;
 };
 
 }  // namespace tpu::tb

@@ -123,9 +123,10 @@ module systolic_array #(
   end
 
   for (genvar c = 0; c < N; c++) begin : gen_south
-    logic                valid_last;
+    logic                       valid_last;
     logic signed [SumWidth-1:0] psum_last;
-    tpu_pkg::wide_t      psum_wide;
+    tpu_pkg::wide_t             psum_wide;
+    tpu_pkg::data_t             result;  // after de-skew; named so waves show it per column
 
     assign valid_last = pe_valid[(N-1)*N + c];
     assign psum_last  = pe_psum[((N-1)*N + c)*SumWidth +: SumWidth];
@@ -134,7 +135,7 @@ module systolic_array #(
     // Rounding and saturation happen here, once per result.
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
-        south_valid_q[c]                  <= 1'b0;
+        south_valid_q[c]                       <= 1'b0;
         south_data_q[c*DataWidth +: DataWidth] <= '0;
       end else begin
         south_valid_q[c] <= valid_last;
@@ -145,8 +146,8 @@ module systolic_array #(
     end
 
     if (c == N - 1) begin : gen_direct
-      assign deskew_valid[c]                  = south_valid_q[c];
-      assign out_data_o[c*DataWidth +: DataWidth] = south_data_q[c*DataWidth +: DataWidth];
+      assign deskew_valid[c] = south_valid_q[c];
+      assign result          = south_data_q[c*DataWidth +: DataWidth];
     end else begin : gen_delay
       delay_line #(.Width(DataWidth), .Depth(N - 1 - c)) u_deskew (
         .clk_i,
@@ -154,9 +155,11 @@ module systolic_array #(
         .valid_i (south_valid_q[c]),
         .data_i  (south_data_q[c*DataWidth +: DataWidth]),
         .valid_o (deskew_valid[c]),
-        .data_o  (out_data_o[c*DataWidth +: DataWidth])
+        .data_o  (result)
       );
     end
+
+    assign out_data_o[c*DataWidth +: DataWidth] = result;
   end
 
   assign out_valid_o = deskew_valid[0];
