@@ -115,6 +115,19 @@ TEST_P(ArrayRandom, PartialTileMatchesEigen) {
   run_and_check(tb, {t});
 }
 
+// Weights that are multiples of 1/2 make about half of all results exact ties (a
+// fractional part of exactly 1/2 LSB), so any other rounding rule fails here at once.
+TEST_P(ArrayRandom, TieHeavyMatmulRoundsLikeTheSpec) {
+  const int m = GetParam();
+  const uint64_t seed = tpu::tb::test_seed(test_name());
+  std::mt19937_64 rng(seed);
+  Tb tb(kDim, trace_name());
+  tb.reset();
+  MatrixI w = random_matrix(rng, kDim, kDim, -8, 8) * 128;  // k/2 for k in [-8, 8]
+  const Tile t{random_matrix(rng, m, kDim, -1024, 1024), w};
+  run_and_check(tb, {t});
+}
+
 INSTANTIATE_TEST_SUITE_P(Rows, ArrayRandom, ::testing::Values(1, kDim, 3 * kDim + 1),
                          [](const auto& info) { return "M" + std::to_string(info.param); });
 
