@@ -59,6 +59,92 @@ package tpu_pkg;
     round_sat = saturate(round_shift(x));
   endfunction
 
+  // Divide by 2^k, rounding to nearest with ties away from zero, for a shift known only
+  // at run time (k = 0 leaves v alone). One bit wider inside, so it cannot overflow.
+  function automatic logic signed [DataWidth:0] rshift_round(
+      input logic signed [DataWidth:0] v, input logic [3:0] k);
+    logic signed [DataWidth+1:0] biased;
+    if (k == 4'd0) begin
+      rshift_round = v;
+    end else begin
+      biased = $signed({v[DataWidth], v})
+               + $signed((DataWidth + 2)'(1) <<< (k - 4'd1))
+               - $signed((DataWidth + 2)'(v[DataWidth]));
+      rshift_round = (DataWidth + 1)'(biased >>> k);
+    end
+  endfunction
+
+  // Clamp a value one bit wider than data (a sum or difference of two) to data.
+  function automatic data_t saturate_narrow(input logic signed [DataWidth+1:0] x);
+    saturate_narrow = saturate(WideWidth'(x));
+  endfunction
+
+  // ---------------------------------------------------------------------------------
+  // Vector processing unit (docs/architecture.md, "Vector processing unit").
+
+  localparam logic [1:0] ActIdentity  = 2'd0;
+  localparam logic [1:0] ActRelu      = 2'd1;
+  localparam logic [1:0] ActLeakyRelu = 2'd2;
+
+  // Pathway mask bits.
+  localparam int MaskBias  = 0;
+  localparam int MaskAct   = 1;
+  localparam int MaskLoss  = 2;
+  localparam int MaskDeriv = 3;
+
+  typedef struct packed {
+    logic [3:0] mask;        // bit MaskBias .. MaskDeriv: a clear bit bypasses the stage
+    logic [1:0] act_fn;      // ActIdentity, ActRelu, ActLeakyRelu (3 reserved)
+    logic [3:0] leak_shift;  // leaky ReLU slope 2^-leak_shift
+    logic [3:0] batch_log2;  // loss scale 2/B, B = 2^batch_log2
+    logic       deriv_src;   // 0: the row's own pre-activation, 1: in_deriv_i
+  } vpu_cfg_t;
+
+  // ---------------------------------------------------------------------------------
+  // Unified buffer (docs/architecture.md, "Unified buffer").
+
+  localparam int UbAddrWidth = 16;
+  localparam int LanesWidth  = 8;
+
+  typedef logic [UbAddrWidth-1:0] ub_addr_t;
+
+  typedef struct packed {
+    ub_addr_t              start;
+    ub_addr_t              count;
+    ub_addr_t              stride;
+    logic [LanesWidth-1:0] lanes;      // lanes >= this read as 0
+    logic                  transpose;  // column i of the N-row block at start
+  } ub_rd_cmd_t;
+
+  typedef struct packed {
+    ub_addr_t              start;
+    ub_addr_t              count;
+    ub_addr_t              stride;
+    logic [LanesWidth-1:0] lanes;      // lanes >= this keep their contents
+  } ub_wr_cmd_t;
+
+  localparam logic [3:0] UbErrNone       = 4'd0;
+  localparam logic [3:0] UbErrReadRange  = 4'd1;
+  localparam logic [3:0] UbErrWriteRange = 4'd2;
+  localparam logic [3:0] UbErrWriteNoCmd = 4'd3;
+  localparam logic [3:0] UbErrHostRange  = 4'd4;
+
+  // ---------------------------------------------------------------------------------
+  // Gradient-descent unit (docs/architecture.md, "Gradient-descent unit").
+
+  typedef struct packed {
+    ub_addr_t theta_addr;
+    ub_addr_t grad_addr;
+    ub_addr_t count;
+    data_t    lr;          // Q8.8 learning rate
+    logic     stochastic;  // 1: stochastic rounding of lr * g, 0: to nearest
+  } sgd_cmd_t;
+
+  // One step of the lanes' 32-bit Fibonacci LFSR, taps 32, 22, 2, 1 (maximal length).
+  function automatic logic [31:0] lfsr_step(input logic [31:0] s);
+    lfsr_step = {s[30:0], s[31] ^ s[21] ^ s[1] ^ s[0]};
+  endfunction
+
   // Width of a row/column index into an array of `dim` lanes (at least 1 bit).
   function automatic int idx_width(input int dim);
     idx_width = (dim > 1) ? $clog2(dim) : 1;
