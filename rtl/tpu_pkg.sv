@@ -63,15 +63,15 @@ package tpu_pkg;
   // at run time (k = 0 leaves v alone). One bit wider inside, so it cannot overflow.
   function automatic logic signed [DataWidth:0] rshift_round(
       input logic signed [DataWidth:0] v, input logic [3:0] k);
+    logic        [DataWidth+1:0] addend;
     logic signed [DataWidth+1:0] biased;
-    if (k == 4'd0) begin
-      rshift_round = v;
-    end else begin
-      biased = $signed({v[DataWidth], v})
-               + $signed((DataWidth + 2)'(1) <<< (k - 4'd1))
-               - $signed((DataWidth + 2)'(v[DataWidth]));
-      rshift_round = (DataWidth + 1)'(biased >>> k);
+    // addend = 2^(k-1) - (v < 0) for k >= 1 and 0 for k = 0, built bit by bit so one
+    // adder does the rounding and k = 0 needs no bypass (the shift by 0 leaves v).
+    for (int i = 0; i < DataWidth + 2; i++) begin
+      addend[i] = v[DataWidth] ? (5'(i + 1) < {1'b0, k}) : (5'(i + 1) == {1'b0, k});
     end
+    biased       = $signed({v[DataWidth], v}) + $signed(addend);
+    rshift_round = (DataWidth + 1)'(biased >>> k);
   endfunction
 
   // Clamp a value one bit wider than data (a sum or difference of two) to data.
@@ -122,6 +122,16 @@ package tpu_pkg;
     ub_addr_t              stride;
     logic [LanesWidth-1:0] lanes;      // lanes >= this keep their contents
   } ub_wr_cmd_t;
+
+  // A read port's command as a flat vector (one slice per port), and where each field of
+  // ub_rd_cmd_t sits in it. Yosys 0.23 cannot take members of a struct declared inside
+  // a generate block, so per-port logic slices these instead.
+  localparam int UbRdCmdWidth     = 3 * UbAddrWidth + LanesWidth + 1;
+  localparam int UbRdTransposeLsb = 0;
+  localparam int UbRdLanesLsb     = 1;
+  localparam int UbRdStrideLsb    = UbRdLanesLsb + LanesWidth;
+  localparam int UbRdCountLsb     = UbRdStrideLsb + UbAddrWidth;
+  localparam int UbRdStartLsb     = UbRdCountLsb + UbAddrWidth;
 
   localparam logic [3:0] UbErrNone       = 4'd0;
   localparam logic [3:0] UbErrReadRange  = 4'd1;
