@@ -6,10 +6,15 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 RTL_PKG   := rtl/tpu_pkg.sv
-RTL_CORE  := rtl/core/delay_line.sv rtl/core/pe.sv rtl/core/systolic_array.sv
-RTL_ALL   := $(RTL_PKG) $(RTL_CORE)
+RTL_CORE  := rtl/core/delay_line.sv rtl/core/pe.sv rtl/core/systolic_array.sv \
+             rtl/core/vpu.sv rtl/core/sgd_unit.sv
+RTL_MEM   := rtl/mem/ram_1r1w.sv rtl/mem/unified_buffer.sv
+RTL_ALL   := $(RTL_PKG) $(RTL_MEM) $(RTL_CORE)
+TB_RTL    := tb/rtl/sgd_system.sv
 LINT_VLT  := rtl/lint.vlt
 LINT_DIMS := 2 3 4 8 16
+LINT_TOPS := systolic_array vpu unified_buffer sgd_unit sgd_system
+SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit
 
 .PHONY: all sim test lint waves clean deps configure build synth help
 
@@ -20,7 +25,7 @@ help:
 	@echo "make test    build everything and run the regression (ctest)"
 	@echo "make lint    verilator --lint-only -Wall over the RTL at several array sizes"
 	@echo "make waves   open the last demo's waves in GTKWave (waves/array.gtkw)"
-	@echo "make synth   synthesize the array for iCE40 (SYNTH_DIM=2) and print its cells"
+	@echo "make synth   synthesize each unit for iCE40 (SYNTH_DIM=2) and print its cells"
 	@echo "make clean   remove build output and waveforms"
 	@echo "make deps    install missing tools with apt (scripts/install-deps.sh)"
 
@@ -46,11 +51,11 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 lint: deps
-	@for n in $(LINT_DIMS); do \
-	  echo "lint: systolic_array ArrayDim=$$n"; \
-	  verilator --lint-only -Wall -GArrayDim=$$n --top-module systolic_array \
-	    $(LINT_VLT) $(RTL_ALL) || exit 1; \
-	done
+	@for top in $(LINT_TOPS); do for n in $(LINT_DIMS); do \
+	  echo "lint: $$top ArrayDim=$$n"; \
+	  verilator --lint-only -Wall -GArrayDim=$$n --top-module $$top \
+	    $(LINT_VLT) $(RTL_ALL) $(TB_RTL) || exit 1; \
+	done; done
 	@echo "lint: pe"; verilator --lint-only -Wall --top-module pe $(LINT_VLT) $(RTL_PKG) rtl/core/pe.sv
 	@echo "lint: clean"
 
@@ -61,16 +66,19 @@ waves:
 	else gtkwave waves/matmul.vcd waves/array.gtkw; fi
 
 SYNTH_DIM ?= 2
-# Synthesis only: the bare array has more I/O than any iCE40 package, so place-and-route
-# waits for a board top that feeds it through the buffer.
+# Synthesis of each unit for iCE40 (cell counts; the unified buffer's memories map to
+# SB_RAM40_4K). Place-and-route waits for a board top: the bare units have more I/O
+# than any iCE40 package.
 synth: deps
 	@mkdir -p $(BUILD)/synth
-	yosys -q -l $(BUILD)/synth/yosys.log -p "read_verilog -sv $(RTL_ALL); \
-	  chparam -set ArrayDim $(SYNTH_DIM) systolic_array; \
-	  synth_ice40 -top systolic_array -dsp -json $(BUILD)/synth/array.json; \
-	  tee -o $(BUILD)/synth/stat.txt stat"
-	@echo "systolic_array ArrayDim=$(SYNTH_DIM), synth_ice40 -dsp:"
-	@grep -E "Number of cells|SB_" $(BUILD)/synth/stat.txt
+	@for top in $(SYNTH_TOPS); do \
+	  yosys -q -l $(BUILD)/synth/$$top.log -p "read_verilog -sv $(RTL_ALL); \
+	    chparam -set ArrayDim $(SYNTH_DIM) $$top; \
+	    synth_ice40 -top $$top -dsp -json $(BUILD)/synth/$$top.json; \
+	    tee -q -o $(BUILD)/synth/$$top.stat stat" || exit 1; \
+	  echo "$$top ArrayDim=$(SYNTH_DIM), synth_ice40 -dsp:"; \
+	  grep -E "Number of cells|SB_" $(BUILD)/synth/$$top.stat; \
+	done
 
 clean:
 	rm -rf $(BUILD) waves/*.vcd waves/*.fst

@@ -51,6 +51,19 @@ inline int64_t round_shift(int64_t x, int frac_bits) {
   return static_cast<int64_t>(sum >> frac_bits);
 }
 
+// tpu_pkg::rshift_round ("Shared definitions for the units around the array"): v / 2^k rounded
+// to nearest, ties away from zero, for a shift k known only at run time (the VPU's leak_shift
+// and loss scale). k = 0 gives v; otherwise (v + 2^(k-1) - (v < 0 ? 1 : 0)) >>> k, which is
+// round_shift's formula. The shift fields that feed it are 4 bits wide, so k must lie in
+// [0, 15]; anything else throws std::invalid_argument.
+inline int64_t rshift_round(int64_t v, int k) {
+  if (k < 0 || k > 15) {
+    throw std::invalid_argument("golden::rshift_round: k=" + std::to_string(k) +
+                                " outside [0, 15]");
+  }
+  return round_shift(v, k);
+}
+
 // Clamps `x` to the range of a signed `width`-bit value, [-2^(w-1), 2^(w-1) - 1]. Never wraps.
 // Precondition: 1 <= width <= 64, otherwise std::invalid_argument.
 inline int64_t saturate(int64_t x, int width) {

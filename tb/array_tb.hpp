@@ -13,6 +13,7 @@
 #include "golden/systolic_array_model.hpp"
 #include "tb/harness.hpp"
 #include "tb/lanes.hpp"
+#include "tb/mismatch_log.hpp"
 #include "tb/tile_schedule.hpp"
 
 namespace tpu::tb {
@@ -69,21 +70,14 @@ class ArrayTb {
 
   // Rows the RTL presented, in order, with the cycle of each.
   const std::vector<OutputRow>& rows() const { return rows_; }
-  const std::vector<std::string>& mismatches() const { return mismatches_; }
-  uint64_t mismatch_count() const { return mismatch_count_; }
+  uint64_t mismatch_count() const { return log_.count(); }
   uint64_t cycle() const { return cycle_; }
 
   // The first few mismatches, for a failure message.
-  std::string mismatch_report(size_t max_lines = 10) const {
-    std::ostringstream os;
-    os << mismatch_count_ << " mismatching cycle(s)";
-    for (size_t i = 0; i < mismatches_.size() && i < max_lines; ++i) os << "\n  " << mismatches_[i];
-    return os.str();
-  }
+  std::string mismatch_report(size_t max_lines = 10) const { return log_.report(max_lines); }
 
  private:
   static constexpr int kDataWidth = 16;
-  static constexpr size_t kKeptMismatches = 50;
 
   std::vector<int32_t> lanes_or_zero(const std::vector<int32_t>& v) const {
     return v.empty() ? std::vector<int32_t>(dim_, 0) : v;
@@ -105,12 +99,7 @@ class ArrayTb {
         }
       }
     }
-    if (!diff.str().empty()) {
-      ++mismatch_count_;
-      if (mismatches_.size() < kKeptMismatches) {
-        mismatches_.push_back("cycle " + std::to_string(cycle_) + ":" + diff.str());
-      }
-    }
+    if (!diff.str().empty()) log_.add(cycle_, diff.str());
     if (rtl_valid) rows_.push_back({cycle_, rtl_data});
   }
 
@@ -119,8 +108,7 @@ class ArrayTb {
   golden::SystolicArrayModel golden_;
   uint64_t cycle_ = 0;
   std::vector<OutputRow> rows_;
-  std::vector<std::string> mismatches_;
-  uint64_t mismatch_count_ = 0;
+  MismatchLog log_;
 };
 
 }  // namespace tpu::tb

@@ -96,6 +96,13 @@ class Harness {
     ++cycle_;
   }
 
+  // Evaluates the combinational logic for the inputs set so far, without a clock edge:
+  // outputs that depend on this cycle's inputs (a ready, say) can be read after it.
+  void settle() {
+    top_->clk_i = 0;
+    eval_checked();
+  }
+
   // Asserts the asynchronous reset, holds it for `cycles` rising edges, releases it.
   // The reset takes effect at once, mid-cycle, as an asynchronous reset does.
   void reset(int cycles = 2) {

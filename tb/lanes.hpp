@@ -31,6 +31,37 @@ constexpr int port_bits() {
 
 }  // namespace detail
 
+// Writes the low `width` bits (at most 64) of `value` into bits [lsb +: width] of `port`.
+template <class Port>
+void set_bits(Port& port, int lsb, int width, uint64_t value) {
+  if (lsb + width > detail::port_bits<Port>() || width > 64) {
+    throw std::invalid_argument("set_bits: field outside the port");
+  }
+  for (int b = 0; b < width; ++b) {
+    const int bit = lsb + b;
+    const bool one = (value >> b) & 1;
+    if constexpr (std::is_integral_v<Port>) {
+      using U = std::make_unsigned_t<Port>;
+      const U mask = static_cast<U>(U{1} << bit);
+      port = static_cast<Port>(one ? (static_cast<U>(port) | mask) : (static_cast<U>(port) & ~mask));
+    } else {
+      const uint32_t mask = uint32_t{1} << (bit % 32);
+      port[bit / 32] = one ? (port[bit / 32] | mask) : (port[bit / 32] & ~mask);
+    }
+  }
+}
+
+// Reads bits [lsb +: width] (width at most 64) of `port`, zero-extended.
+template <class Port>
+uint64_t get_bits(const Port& port, int lsb, int width) {
+  uint64_t v = 0;
+  for (int b = 0; b < width; ++b) {
+    const int bit = lsb + b;
+    v |= static_cast<uint64_t>((detail::get_word(port, bit / 32) >> (bit % 32)) & 1) << b;
+  }
+  return v;
+}
+
 // Writes `lanes` (each a signed value of `width` bits) into `port`.
 template <class Port>
 void pack_lanes(Port& port, const std::vector<int32_t>& lanes, int width) {

@@ -38,12 +38,13 @@ module sgd_unit #(
 
   typedef enum logic [1:0] {
     Idle,
-    Issue,  // waiting for both read ports and the write port to be ready together
-    Stream  // rows in flight
+    Issue,   // waiting for both read ports and the write port to be ready together
+    Gap,     // the cycle after the issue: the buffer is fetching row 0
+    Stream   // rows arrive, then drain through the two stages
   } state_e;
 
   state_e            state_q, state_d;
-  tpu_pkg::ub_addr_t theta_addr_q, grad_addr_q, count_q, rows_left_q;
+  tpu_pkg::ub_addr_t theta_addr_q, grad_addr_q, count_q, rows_in_q, rows_left_q;
   tpu_pkg::data_t    lr_q;
   logic              stochastic_q;
   logic              issue, row_in;
@@ -52,13 +53,16 @@ module sgd_unit #(
   assign busy_o      = state_q != Idle;
   // The three commands go out in one cycle so theta and gradient rows arrive together.
   assign issue       = state_q == Issue && (&rd_cmd_ready_i) && wr_cmd_ready_i;
-  assign row_in      = state_q == Stream && rd_valid_i[0];
+  // A row is ours when theta and gradient arrive together, from the cycle row 0 is due,
+  // and only `count` of them.
+  assign row_in      = state_q == Stream && (&rd_valid_i) && rows_in_q != count_q;
 
   always_comb begin
     state_d = state_q;
     unique case (state_q)
       Idle:    if (cmd_valid_i) state_d = Issue;
-      Issue:   if (issue) state_d = Stream;
+      Issue:   if (issue) state_d = (count_q == '0) ? Idle : Gap;  // count 0: nothing to wait for
+      Gap:     state_d = Stream;
       Stream:  if (wr_valid_o && rows_left_q == AW'(1)) state_d = Idle;
       default: state_d = Idle;
     endcase
@@ -71,6 +75,7 @@ module sgd_unit #(
       theta_addr_q <= '0;
       grad_addr_q  <= '0;
       count_q      <= '0;
+      rows_in_q    <= '0;
       rows_left_q  <= '0;
       lr_q         <= '0;
       stochastic_q <= 1'b0;
@@ -80,11 +85,13 @@ module sgd_unit #(
         theta_addr_q <= cmd_i.theta_addr;
         grad_addr_q  <= cmd_i.grad_addr;
         count_q      <= cmd_i.count;
+        rows_in_q    <= '0;
         rows_left_q  <= cmd_i.count;
         lr_q         <= cmd_i.lr;
         stochastic_q <= cmd_i.stochastic;
-      end else if (wr_valid_o) begin
-        rows_left_q <= rows_left_q - AW'(1);
+      end else begin
+        if (row_in)     rows_in_q   <= rows_in_q + AW'(1);
+        if (wr_valid_o) rows_left_q <= rows_left_q - AW'(1);
       end
     end
   end
@@ -174,12 +181,4 @@ module sgd_unit #(
 
   assign wr_valid_o = s2_valid_q;
 
-`ifndef SYNTHESIS
-  always_ff @(posedge clk_i) begin
-    if (rst_ni && state_q == Stream) begin
-      assert (rd_valid_i[0] == rd_valid_i[1])
-        else $error("sgd_unit: theta and gradient rows arrived in different cycles");
-    end
-  end
-`endif
 endmodule

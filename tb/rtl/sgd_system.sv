@@ -15,6 +15,9 @@ module sgd_system #(
   input  logic                seed_valid_i,
   input  logic [31:0]         seed_i,
   output logic                busy_o,
+  // The updated rows on their way into the buffer, for the per-cycle comparison.
+  output logic                upd_valid_o,
+  output logic [RowWidth-1:0] upd_data_o,
   input  logic                host_req_valid_i,
   output logic                host_req_ready_o,
   input  logic                host_req_we_i,
@@ -34,6 +37,9 @@ module sgd_system #(
   logic                              wr_cmd_valid, wr_cmd_ready, wr_valid;
   tpu_pkg::ub_wr_cmd_t               wr_cmd;
   logic [RowWidth-1:0]               wr_data;
+
+  assign upd_valid_o = wr_valid;
+  assign upd_data_o  = wr_data;
 
   sgd_unit #(.ArrayDim(ArrayDim)) u_sgd (
     .clk_i,
