@@ -9,12 +9,13 @@ RTL_PKG   := rtl/tpu_pkg.sv
 RTL_CORE  := rtl/core/delay_line.sv rtl/core/pe.sv rtl/core/systolic_array.sv \
              rtl/core/vpu.sv rtl/core/sgd_unit.sv
 RTL_MEM   := rtl/mem/ram_1r1w.sv rtl/mem/unified_buffer.sv
-RTL_ALL   := $(RTL_PKG) $(RTL_MEM) $(RTL_CORE)
+RTL_CTRL  := rtl/ctrl/control_unit.sv
+RTL_ALL   := $(RTL_PKG) $(RTL_MEM) $(RTL_CORE) $(RTL_CTRL) rtl/tpu.sv
 TB_RTL    := tb/rtl/sgd_system.sv
 LINT_VLT  := rtl/lint.vlt
 LINT_DIMS := 2 3 4 8 16
-LINT_TOPS := systolic_array vpu unified_buffer sgd_unit sgd_system
-SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit
+LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
+SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit tpu
 
 .PHONY: all sim test lint waves clean deps configure build synth help
 

@@ -155,6 +155,73 @@ package tpu_pkg;
     lfsr_step = {s[30:0], s[31] ^ s[21] ^ s[1] ^ s[0]};
   endfunction
 
+  // ---------------------------------------------------------------------------------
+  // Instruction set (docs/isa.md). golden/isa.hpp mirrors every value here.
+
+  typedef logic [63:0] instr_t;
+
+  localparam logic [3:0] OpNop    = 4'h0;
+  localparam logic [3:0] OpHalt   = 4'h1;
+  localparam logic [3:0] OpSync   = 4'h2;
+  localparam logic [3:0] OpLoop   = 4'h3;
+  localparam logic [3:0] OpEndl   = 4'h4;
+  localparam logic [3:0] OpSeed   = 4'h5;
+  localparam logic [3:0] OpVpu    = 4'h6;
+  localparam logic [3:0] OpLoadw  = 4'h7;
+  localparam logic [3:0] OpMatmul = 4'h8;
+  localparam logic [3:0] OpSgd    = 4'h9;
+
+  // Field positions: the least significant bit of each field, and its width.
+  localparam int FOpLsb       = 60;
+  localparam int FLoopCount   = 0;   // 16
+  localparam int FSeed        = 0;   // 32
+  localparam int FVpuSide     = 0;   // 16
+  localparam int FVpuBias     = 16;  // 16
+  localparam int FVpuCfg      = 32;  // 15 (vpu_cfg_t)
+  localparam int FLoadwAddr   = 0;   // 16
+  localparam int FLoadwRows   = 16;  // 8
+  localparam int FLoadwT      = 24;  // 1
+  localparam int FMatmulAct   = 0;   // 16
+  localparam int FMatmulOut   = 16;  // 16
+  localparam int FMatmulRows  = 32;  // 12
+  localparam int FMatmulK     = 44;  // 5
+  localparam int FMatmulN     = 49;  // 5
+  localparam int FMatmulT     = 54;  // 1
+  localparam int FSgdTheta    = 0;   // 16
+  localparam int FSgdGrad     = 16;  // 16
+  localparam int FSgdCount    = 32;  // 11
+  localparam int FSgdLr       = 43;  // 16
+  localparam int FSgdStoch    = 59;  // 1
+  localparam int VpuCfgWidth  = 15;
+
+  // The bits each format uses below the opcode; any other bit set makes it illegal.
+  function automatic logic [59:0] used_bits(input logic [3:0] op);
+    unique case (op)
+      OpLoop:   used_bits = 60'hFFFF;
+      OpSeed:   used_bits = 60'hFFFF_FFFF;
+      OpVpu:    used_bits = 60'h7FFF_FFFF_FFFF;
+      OpLoadw:  used_bits = 60'h1FF_FFFF;
+      OpMatmul: used_bits = 60'h7F_FFFF_FFFF_FFFF;
+      OpSgd:    used_bits = 60'hFFF_FFFF_FFFF_FFFF;
+      default:  used_bits = '0;  // nop, halt, sync, endl, and the illegal opcodes
+    endcase
+  endfunction
+
+  // Status word states and error codes.
+  localparam logic [2:0] StIdle    = 3'd0;
+  localparam logic [2:0] StRunning = 3'd1;
+  localparam logic [2:0] StSync    = 3'd2;
+  localparam logic [2:0] StDone    = 3'd3;
+  localparam logic [2:0] StError   = 3'd4;
+
+  localparam logic [3:0] ErrNone    = 4'd0;
+  localparam logic [3:0] ErrOpcode  = 4'd1;
+  localparam logic [3:0] ErrAddress = 4'd2;
+  localparam logic [3:0] ErrField   = 4'd3;
+  localparam logic [3:0] ErrLoop    = 4'd4;
+  localparam logic [3:0] ErrPc      = 4'd5;
+  localparam logic [3:0] ErrBuffer  = 4'd6;
+
   // Width of a row/column index into an array of `dim` lanes (at least 1 bit).
   function automatic int idx_width(input int dim);
     idx_width = (dim > 1) ? $clog2(dim) : 1;

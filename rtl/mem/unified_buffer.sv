@@ -32,6 +32,8 @@ module unified_buffer #(
   input  tpu_pkg::ub_wr_cmd_t              wr_cmd_i,
   input  logic                             wr_valid_i,
   input  logic [RowWidth-1:0]              wr_data_i,
+  output logic                             wr_row_valid_o,  // a write-port row is stored now
+  output tpu_pkg::ub_addr_t                wr_row_addr_o,   // at this row
   // Host port: one row per request, one response per request.
   input  logic                             host_req_valid_i,
   output logic                             host_req_ready_o,
@@ -167,6 +169,9 @@ module unified_buffer #(
       wr_addr_q      <= wr_addr_q + wr_stride_q;
     end
   end
+
+  assign wr_row_valid_o = wr_row && !wr_discard_q;
+  assign wr_row_addr_o  = wr_addr_q;
 
   // ---------------------------------------------------------------------------------
   // Host port.

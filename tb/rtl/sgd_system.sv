@@ -18,6 +18,8 @@ module sgd_system #(
   // The updated rows on their way into the buffer, for the per-cycle comparison.
   output logic                upd_valid_o,
   output logic [RowWidth-1:0] upd_data_o,
+  output logic                upd_stored_o,  // the buffer stored an updated row now
+  output tpu_pkg::ub_addr_t   upd_addr_o,    // at this row
   input  logic                host_req_valid_i,
   output logic                host_req_ready_o,
   input  logic                host_req_we_i,
@@ -76,6 +78,8 @@ module sgd_system #(
     .wr_cmd_i       (wr_cmd),
     .wr_valid_i     (wr_valid),
     .wr_data_i      (wr_data),
+    .wr_row_valid_o (upd_stored_o),
+    .wr_row_addr_o  (upd_addr_o),
     .host_req_valid_i,
     .host_req_ready_o,
     .host_req_we_i,
