@@ -2,6 +2,7 @@
 # (scripts/install-deps.sh, apt), configure, build and run.
 
 BUILD     ?= build
+ARRAY     ?= 2
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
@@ -17,15 +18,17 @@ LINT_DIMS := 2 3 4 8 16
 LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
 SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit tpu
 
-.PHONY: all sim test lint waves clean deps configure build synth help
+.PHONY: all sim matmul test lint waves clean deps configure build synth bench help
 
 all: test
 
 help:
-	@echo "make sim     run the demo: an 8x8 matmul on the Verilated array, writes waves/matmul.vcd"
+	@echo "make sim     train XOR on the Verilated TPU (ARRAY=2 by default), writes waves/xor_train.vcd"
+	@echo "make matmul  an 8x8 matmul on the bare array, writes waves/matmul.vcd"
 	@echo "make test    build everything and run the regression (ctest)"
 	@echo "make lint    verilator --lint-only -Wall over the RTL at several array sizes"
-	@echo "make waves   open the last demo's waves in GTKWave (waves/array.gtkw)"
+	@echo "make waves   open the training demo's waves in GTKWave (WAVE=matmul: the matmul demo's)"
+	@echo "make bench   cycle counts of an XOR forward pass and training step at ArrayDim 2 and 4"
 	@echo "make synth   synthesize each unit for iCE40 (SYNTH_DIM=2) and print its cells"
 	@echo "make clean   remove build output and waveforms"
 	@echo "make deps    install missing tools with apt (scripts/install-deps.sh)"
@@ -39,12 +42,19 @@ deps:
 	fi
 
 configure: deps
-	@if [ ! -f $(BUILD)/CMakeCache.txt ]; then cmake -S . -B $(BUILD) $(CMAKE_ARGS); fi
+	@if [ ! -f $(BUILD)/CMakeCache.txt ] \
+	    || ! grep -q "^TPU_SIM_ARRAY:STRING=$(ARRAY)$$" $(BUILD)/CMakeCache.txt; then \
+	  cmake -S . -B $(BUILD) -DTPU_SIM_ARRAY=$(ARRAY) $(CMAKE_ARGS); \
+	fi
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 sim: configure
+	cmake --build $(BUILD) -j $(JOBS) --target xor_train
+	$(BUILD)/sim/xor_train
+
+matmul: configure
 	cmake --build $(BUILD) -j $(JOBS) --target matmul_demo
 	$(BUILD)/sim/matmul_demo
 
@@ -60,11 +70,13 @@ lint: deps
 	@echo "lint: pe"; verilator --lint-only -Wall --top-module pe $(LINT_VLT) $(RTL_PKG) rtl/core/pe.sv
 	@echo "lint: clean"
 
+WAVE ?= xor_train
 waves:
-	@if [ ! -f waves/matmul.vcd ]; then echo "waves/matmul.vcd is missing: run 'make sim' first"; exit 1; fi
-	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
-	  echo "no display: run 'gtkwave waves/matmul.vcd waves/array.gtkw' on a desktop"; \
-	else gtkwave waves/matmul.vcd waves/array.gtkw; fi
+	@case "$(WAVE)" in matmul) save=waves/array.gtkw;; *) save=waves/tpu.gtkw;; esac; \
+	if [ ! -f waves/$(WAVE).vcd ]; then echo "waves/$(WAVE).vcd is missing: run 'make sim' (or 'make matmul') first"; exit 1; fi; \
+	if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
+	  echo "no display: run 'gtkwave waves/$(WAVE).vcd $$save' on a desktop"; \
+	else gtkwave waves/$(WAVE).vcd $$save; fi
 
 SYNTH_DIM ?= 2
 # Synthesis of each unit for iCE40 (cell counts; the unified buffer's memories map to
@@ -80,6 +92,14 @@ synth: deps
 	  echo "$$top ArrayDim=$(SYNTH_DIM), synth_ice40 -dsp:"; \
 	  grep -E "Number of cells|SB_" $(BUILD)/synth/$$top.stat; \
 	done
+
+bench: configure
+	cmake --build $(BUILD) -j $(JOBS) --target bench_tpu_2 bench_tpu_4
+	@echo "XOR 2-2-1, batch 4, on the Verilated TPU (cycles from start, less an empty program's)"
+	@echo "| ArrayDim | forward pass | training step      | halt   |"
+	@echo "|----------|--------------|--------------------|--------|"
+	@$(BUILD)/sim/bench_tpu_2
+	@$(BUILD)/sim/bench_tpu_4
 
 clean:
 	rm -rf $(BUILD) waves/*.vcd waves/*.fst

@@ -42,6 +42,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -133,6 +134,12 @@ class UnifiedBufferModel {
   bool is_legal(const UbReadCmd& c) const;
   // The write port's rule: the same as a row read.
   bool is_legal(const UbWriteCmd& c) const;
+
+  // The row a data row presented on the write port this cycle is stored to: the active legal
+  // command's next row, start + k*stride after k rows taken. Nothing while no command is active
+  // or the active one is illegal (it consumes its rows without writing them). For the TPU's
+  // dbg_wr_addr_o.
+  std::optional<uint32_t> write_target() const;
 
  private:
   using Row = std::vector<int32_t>;
@@ -484,6 +491,12 @@ inline void UnifiedBufferModel::step(const UbInputs& in) {
   host_rsp_err_q_ = rsp_err_next;
   err_q_ = err_next;
   err_code_q_ = code_next;
+}
+
+inline std::optional<uint32_t> UnifiedBufferModel::write_target() const {
+  if (!wr_engine_.active() || !wr_engine_.legal) return std::nullopt;
+  return static_cast<uint32_t>(uint64_t{wr_engine_.cmd.start} +
+                               uint64_t{wr_engine_.taken} * wr_engine_.cmd.stride);
 }
 
 inline std::vector<int32_t> UnifiedBufferModel::row(uint32_t address) const {

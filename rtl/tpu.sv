@@ -73,17 +73,18 @@ module tpu #(
   always_comb begin
     csr_ok = 1'b0;
     if (host_req_we_i) begin
-      // CSR 0: bit 0 start (not while Running or in Sync), bit 1 continue (only in Sync).
-      csr_ok = host_req_addr_i == '0
-               && !(host_req_wdata_i[0] && active)
-               && !(host_req_wdata_i[1] && state != tpu_pkg::StSync)
-               && !(host_req_wdata_i[0] && host_req_wdata_i[1]);
+      // CSR 0: bit 0 starts (not while Running or in Sync); else bit 1 continues (only in
+      // Sync); neither is an error. Higher bits are ignored.
+      if (host_req_addr_i == '0) begin
+        if (host_req_wdata_i[0])      csr_ok = !active;
+        else if (host_req_wdata_i[1]) csr_ok = state == tpu_pkg::StSync;
+      end
     end else begin
       csr_ok = host_req_addr_i <= 16'd1;
     end
   end
   assign start = accept && to_csr && host_req_we_i && csr_ok && host_req_wdata_i[0];
-  assign cont  = accept && to_csr && host_req_we_i && csr_ok && host_req_wdata_i[1];
+  assign cont  = accept && to_csr && host_req_we_i && csr_ok && !host_req_wdata_i[0];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -101,7 +102,7 @@ module tpu #(
       // Cycle t: accepted; t+1: pending; t+2: the response.
       own_pending_q <= accept && !to_ub;
       if (accept && !to_ub) begin
-        own_err_q       <= to_imem ? !imem_ok : !csr_ok;
+        own_err_q       <= to_imem ? !imem_ok : !(to_csr && csr_ok);  // space 3: an error
         own_read_imem_q <= imem_read;
         own_data_q      <= '0;
         if (to_csr && !host_req_we_i && csr_ok) begin

@@ -5,6 +5,7 @@ The savefiles are checked in so `make waves` opens a useful view at once; this s
 is how they are made, so a change of signal names or array size is one edit here:
 
     python3 scripts/gtkw.py array 8 > waves/array.gtkw
+    python3 scripts/gtkw.py tpu 2 > waves/tpu.gtkw
 
 Values are shown as signed fixed point (GTKWave's "fixed point shift"), so a Q8.8
 activation reads 1.5, not 384, and a Q16.16 partial sum reads in the same units.
@@ -119,11 +120,59 @@ def array_savefile(dim, dumpfile="waves/matmul.vcd", scope="TOP.systolic_array")
     return s.text()
 
 
+def tpu_savefile(dim, dumpfile="waves/xor_train.vcd", scope="TOP.tpu"):
+    """The whole TPU: control, the array's ports, the vector unit, the buffer's write port."""
+    s = Savefile(dumpfile)
+    frac = 8
+    idx = max(1, (dim - 1).bit_length())
+
+    def lanes(name, vec, what, frac_bits=frac):
+        # A vector of dim lanes, split by the per-lane signals the RTL names.
+        for c in range(dim):
+            s.fixed(vec.format(c=c), frac_bits, f"{name}[{c}] {what}")
+
+    def control():
+        s.bit("TOP.clk_i")
+        s.bit("TOP.rst_ni")
+        s.udec(f"{scope}.u_ctrl.pc_q[15:0]", "pc")
+        s.udec(f"{scope}.u_ctrl.state_q[2:0]", "state (1 run, 2 sync, 3 done, 4 error)")
+        s.udec(f"{scope}.u_ctrl.err_q[3:0]", "error code")
+        s.bit(f"{scope}.u_ctrl.issue", "issue")
+        s.udec(f"{scope}.u_ctrl.op[3:0]", "opcode in decode")
+        s.bit(f"{scope}.u_ctrl.wait_now", "waiting")
+        s.udec(f"{scope}.u_ctrl.e_valid_q[3:0]", "matmuls in flight (slots)")
+
+    def array():
+        s.bit(f"{scope}.u_array.w_valid_i", "weights valid")
+        s.udec(f"{scope}.u_array.w_row_i[{idx - 1}:0]", "weight row")
+        s.bit(f"{scope}.u_array.in_valid_i", "act valid")
+        s.bit(f"{scope}.u_array.in_switch_i", "switch")
+        lanes("act", scope + ".u_array.gen_row[{c}].gen_col[0].act_in[15:0]", "(after skew)")
+        s.bit(f"{scope}.u_array.out_valid_o", "out valid")
+        lanes("y", scope + ".u_array.gen_south[{c}].result[15:0]", "array out")
+
+    def vpu():
+        s.bit(f"{scope}.u_vpu.out_valid_o", "vpu out valid")
+        lanes("v", scope + ".u_vpu.gen_lane[{c}].x4_q[15:0]", "vpu out")
+
+    def buffer():
+        s.bit(f"{scope}.dbg_wr_valid_o", "row written")
+        s.udec(f"{scope}.dbg_wr_addr_o[15:0]", "at row")
+        s.bit(f"{scope}.u_sgd.busy_o", "sgd busy")
+
+    s.group("control unit", control)
+    s.group("systolic array (Q8.8)", array)
+    s.group("vector unit (Q8.8)", vpu)
+    s.group("unified buffer write port", buffer)
+    return s.text()
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("array",) or not argv[2].isdigit():
-        sys.stderr.write("usage: gtkw.py array DIM > waves/array.gtkw\n")
+    kinds = {"array": array_savefile, "tpu": tpu_savefile}
+    if len(argv) != 3 or argv[1] not in kinds or not argv[2].isdigit():
+        sys.stderr.write("usage: gtkw.py array|tpu DIM > waves/NAME.gtkw\n")
         return 2
-    sys.stdout.write(array_savefile(int(argv[2])))
+    sys.stdout.write(kinds[argv[1]](int(argv[2])))
     return 0
 
 

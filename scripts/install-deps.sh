@@ -11,6 +11,7 @@ packages=(
   gtkwave                      # waveform viewer (make waves)
   yosys nextpnr-ice40 fpga-icestorm  # synthesis and place-and-route for iCE40
   z3                           # solver for yosys-smtbmc formal checks
+  gnuplot-nox                  # the loss curve of the training demo
 )
 
 missing=()

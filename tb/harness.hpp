@@ -82,6 +82,14 @@ class Harness {
   // Rising edges since construction.
   uint64_t cycle() const { return cycle_; }
 
+  // Closes the VCD early (long runs trace only their beginning).
+  void stop_trace() {
+    if (trace_) {
+      trace_->close();
+      trace_.reset();
+    }
+  }
+
   // Path of the VCD being written, empty when not tracing.
   const std::string& trace_path() const { return trace_path_; }
 

@@ -78,10 +78,12 @@ module control_unit #(
   logic [Slots*LanesW-1:0]          e_n_q;
   logic [Slots*tpu_pkg::VpuCfgWidth-1:0] e_cfg_q;
 
-  // Weight loader and the first-row marker of the activation stream.
+  // Weight loader and the first-row markers of the weight and activation streams (a
+  // loadw's rows start arriving two cycles after its issue, possibly while the previous
+  // loadw's last row is still coming in).
   logic [8:0]          ld_cnt_q;   // cycles the loader stays busy
   logic [IdxWidth-1:0] ld_row_q;
-  logic [1:0]          first_q;
+  logic [1:0]          ld_first_q, first_q;
 
   assign running = state_q == tpu_pkg::StRunning;
 
@@ -210,7 +212,8 @@ module control_unit #(
         default: ;  // nop
       endcase
     end
-    if (ub_err_i) dec_err = tpu_pkg::ErrBuffer;
+    // Decode's own checks first; a buffer error is the last line of defence.
+    if (dec_err == tpu_pkg::ErrNone && ub_err_i) dec_err = tpu_pkg::ErrBuffer;
   end
 
   logic issue;
@@ -380,23 +383,21 @@ module control_unit #(
   // Weight loader: rows on port 1 go to the array, the i-th with w_row = i.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      ld_cnt_q <= '0;
-      ld_row_q <= '0;
-      first_q  <= '0;
+      ld_cnt_q   <= '0;
+      ld_row_q   <= '0;
+      ld_first_q <= '0;
+      first_q    <= '0;
     end else begin
-      if (issue_ld) begin
-        ld_cnt_q <= 9'(f_ld_rows) + 9'd1;
-        ld_row_q <= '0;
-      end else begin
-        if (ld_cnt_q != '0) ld_cnt_q <= ld_cnt_q - 9'd1;
-        if (w_valid_o)      ld_row_q <= ld_row_q + IdxWidth'(1);
-      end
-      first_q <= {first_q[0], issue_mm};
+      if (issue_ld)            ld_cnt_q <= 9'(f_ld_rows) + 9'd1;
+      else if (ld_cnt_q != '0) ld_cnt_q <= ld_cnt_q - 9'd1;
+      if (w_valid_o) ld_row_q <= w_row_o + IdxWidth'(1);
+      ld_first_q <= {ld_first_q[0], issue_ld};
+      first_q    <= {first_q[0], issue_mm};
     end
   end
 
   assign w_valid_o   = ub_rd_rvalid_i[1] && sgd_idle && ld_cnt_q != '0;
-  assign w_row_o     = ld_row_q;
+  assign w_row_o     = ld_first_q[1] ? '0 : ld_row_q;
   assign in_valid_o  = ub_rd_rvalid_i[0] && sgd_idle;
   assign in_switch_o = in_valid_o && first_q[1];
 
