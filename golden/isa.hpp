@@ -44,6 +44,7 @@ struct Instr {
   uint32_t side = 0;        // vpu: first side row
   uint32_t bias = 0;        // vpu: bias row
   uint32_t cfg = 0;         // vpu: vpu_cfg_t, 15 bits
+  bool acc = false;         // vpu: one bias row per output row
   uint32_t addr = 0;        // loadw
   uint32_t rows = 0;        // loadw, matmul
   bool t = false;           // loadw, matmul: transposed
@@ -80,6 +81,7 @@ inline constexpr Field kSeed{0, 32};
 inline constexpr Field kVpuSide{0, 16};
 inline constexpr Field kVpuBias{16, 16};
 inline constexpr Field kVpuCfg{32, 15};
+inline constexpr Field kVpuAcc{47, 1};
 inline constexpr Field kLoadwAddr{0, 16};
 inline constexpr Field kLoadwRows{16, 8};
 inline constexpr Field kLoadwT{24, 1};
@@ -108,7 +110,7 @@ inline uint64_t used_bits(Opcode op) {
     case Opcode::kSeed:
       return kSeed.mask();
     case Opcode::kVpu:
-      return kVpuSide.mask() | kVpuBias.mask() | kVpuCfg.mask();
+      return kVpuSide.mask() | kVpuBias.mask() | kVpuCfg.mask() | kVpuAcc.mask();
     case Opcode::kLoadw:
       return kLoadwAddr.mask() | kLoadwRows.mask() | kLoadwT.mask();
     case Opcode::kMatmul:
@@ -137,7 +139,7 @@ inline uint64_t encode(const Instr& i) {
       w |= kSeed.put(i.seed);
       break;
     case Opcode::kVpu:
-      w |= kVpuSide.put(i.side) | kVpuBias.put(i.bias) | kVpuCfg.put(i.cfg);
+      w |= kVpuSide.put(i.side) | kVpuBias.put(i.bias) | kVpuCfg.put(i.cfg) | kVpuAcc.put(i.acc);
       break;
     case Opcode::kLoadw:
       w |= kLoadwAddr.put(i.addr) | kLoadwRows.put(i.rows) | kLoadwT.put(i.t);
@@ -181,6 +183,7 @@ inline std::optional<Instr> decode(uint64_t w) {
       i.side = static_cast<uint32_t>(kVpuSide.get(w));
       i.bias = static_cast<uint32_t>(kVpuBias.get(w));
       i.cfg = static_cast<uint32_t>(kVpuCfg.get(w));
+      i.acc = kVpuAcc.get(w) != 0;
       break;
     case Opcode::kLoadw:
       i.addr = static_cast<uint32_t>(kLoadwAddr.get(w));

@@ -192,6 +192,7 @@ class TpuModel {
     uint32_t side;
     bool use_bias;
     bool use_side;
+    bool acc;  // one bias row per output row
   };
   struct Load {
     uint64_t t;
@@ -262,6 +263,7 @@ class TpuModel {
   isa::Error err_ = isa::Error::kNone;
   std::vector<LoopEntry> loops_;
   uint32_t op_cfg_ = 0, op_bias_ = 0, op_side_ = 0;  // the operation register
+  bool op_acc_ = false;
   std::vector<Matmul> matmuls_;  // issued and still to finish (in flight or delayed commands)
   std::vector<Load> loads_;      // the loader's commands still delivering rows
   HostPhase host_phase_ = HostPhase::kIdle;
@@ -300,6 +302,7 @@ inline void TpuModel::reset() {
   err_ = isa::Error::kNone;
   loops_.clear();
   op_cfg_ = op_bias_ = op_side_ = 0;
+  op_acc_ = false;
   matmuls_.clear();
   loads_.clear();
   host_phase_ = HostPhase::kIdle;
@@ -393,7 +396,7 @@ inline isa::Error TpuModel::check_addresses(const isa::Instr& i) const {
       break;
     case isa::Opcode::kMatmul:
       if (out_of_range(i.act, i.t ? n : i.rows) || out_of_range(i.out, i.rows) ||
-          (uses_bias(op_cfg_) && out_of_range(op_bias_, 1)) ||
+          (uses_bias(op_cfg_) && out_of_range(op_bias_, op_acc_ ? i.rows : 1)) ||
           (uses_side(op_cfg_) && out_of_range(op_side_, i.rows))) {
         return isa::Error::kAddress;
       }
@@ -462,7 +465,9 @@ inline void TpuModel::decode(Comb& c, const UbOutputs& ub_reg, bool sgd_busy) co
       break;
     case isa::Opcode::kMatmul: {
       bool hazard = raw_hazard(i.act, uint64_t{i.act} + (i.t ? n : i.rows) - 1);
-      if (uses_bias(op_cfg_)) hazard = hazard || raw_hazard(op_bias_, op_bias_);
+      if (uses_bias(op_cfg_)) {
+        hazard = hazard || raw_hazard(op_bias_, uint64_t{op_bias_} + (op_acc_ ? i.rows : 1) - 1);
+      }
       if (uses_side(op_cfg_)) {
         hazard = hazard || raw_hazard(op_side_, uint64_t{op_side_} + i.rows - 1);
       }
@@ -515,7 +520,7 @@ inline TpuModel::Comb TpuModel::evaluate(const TpuInputs& in) const {
     if (now_ == m.t + 2 * n) {  // the bias and side reads
       if (m.use_bias) {
         ub.rd_cmd_valid[2] = true;
-        ub.rd_cmd[2] = UbReadCmd{m.bias, m.rows, 0, lanes, false};
+        ub.rd_cmd[2] = UbReadCmd{m.bias, m.rows, m.acc ? 1u : 0u, lanes, false};
       }
       if (m.use_side) {
         ub.rd_cmd_valid[3] = true;
@@ -720,13 +725,14 @@ inline void TpuModel::step(const TpuInputs& in) {
         op_cfg_ = i.cfg;
         op_bias_ = i.bias;
         op_side_ = i.side;
+        op_acc_ = i.acc;
         break;
       case isa::Opcode::kLoadw:
         loads_.push_back(Load{now_, i.rows});
         break;
       case isa::Opcode::kMatmul:
         matmuls_.push_back(Matmul{now_, i.rows, i.out, i.n, op_cfg_, op_bias_, op_side_,
-                                  uses_bias(op_cfg_), uses_side(op_cfg_)});
+                                  uses_bias(op_cfg_), uses_side(op_cfg_), op_acc_});
         break;
       case isa::Opcode::kSync:
         state_ = isa::State::kSync;

@@ -28,11 +28,11 @@ FLAG_UDEC = DEC | RJUSTIFY
 
 
 class Savefile:
-    def __init__(self, dumpfile):
+    def __init__(self, dumpfile, timestart=0):
         self.lines = [
             "[*] GTKWave savefile for this project; regenerate with scripts/gtkw.py",
             f'[dumpfile] "{dumpfile}"',
-            "[timestart] 0",
+            f"[timestart] {timestart}",
             "[size] 1600 1000",
             "[pos] -1 -1",
             "*-17.000000 0 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1",
@@ -122,7 +122,7 @@ def array_savefile(dim, dumpfile="waves/matmul.vcd", scope="TOP.systolic_array")
 
 def tpu_savefile(dim, dumpfile="waves/xor_train.vcd", scope="TOP.tpu"):
     """The whole TPU: control, the array's ports, the vector unit, the buffer's write port."""
-    s = Savefile(dumpfile)
+    s = Savefile(dumpfile, timestart=2_000_000)  # 2 us in: after the host has loaded it all
     frac = 8
     idx = max(1, (dim - 1).bit_length())
 

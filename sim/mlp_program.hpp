@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <sstream>
 #include <stdexcept>
@@ -17,18 +18,24 @@ struct MlpShape {
   int batch = 4;       // a power of two (the loss scale 2/B is a shift)
   int leak_shift = 1;  // leaky-ReLU slope 2^-leak_shift
   double lr = 0.25;
-  bool stochastic = true;
+  // Loss scaling: the loss gradient is computed 2^loss_scale_log2 times larger (the vector
+  // unit's scale 2/B becomes 2^(1 + loss_scale_log2)/B) and the learning rate the same
+  // factor smaller. In exact arithmetic nothing changes; in Q8.8 the small gradients of
+  // late training keep their bits through every rounding instead of flushing to zero.
+  // -1 picks the largest the vector unit allows: log2(batch).
+  int loss_scale_log2 = -1;
+  bool stochastic = false;  // stochastic rounding of the updates (default: to nearest)
   uint32_t seed = 1;
 };
 
-// Buffer rows. P (the parameters) and every gradient block G_c share one layout, so one
+// Buffer rows. P (the parameters) and the gradient block G share one layout, so one
 // `sgd` updates every parameter: the N-row W1 block, the N-row W2 block (rows past the
 // layer's width stay zero, which transposed weight loads rely on), b1, b2.
 struct MlpLayout {
   int dim = 2, chunk = 2, chunks = 1;
   int x = 0, y = 0, ones = 0, h1 = 0, d2 = 0, d1 = 0, h2 = 0;
   int p = 0, p_rows = 0;
-  int g = 0;  // G_c at g + c * p_rows
+  int g = 0;  // the gradient block G, accumulated over the batch chunks
   int rows = 0;
 
   int w1(int base) const { return base; }
@@ -67,7 +74,7 @@ inline MlpLayout mlp_layout(const MlpShape& s) {
   l.h2 = take(s.batch);
   l.p_rows = 2 * s.dim + 2;
   l.p = take(l.p_rows);
-  l.g = take(l.p_rows * l.chunks);
+  l.g = take(l.p_rows);
   l.rows = next;
   return l;
 }
@@ -78,8 +85,24 @@ inline int log2_exact(int v) {
   return k;
 }
 
+inline int loss_scale_log2(const MlpShape& s) {
+  const int max = log2_exact(s.batch);
+  const int k = s.loss_scale_log2 < 0 ? max : s.loss_scale_log2;
+  if (k > max) throw std::invalid_argument("loss scaling beyond 2/B = 2 is not available");
+  return k;
+}
+
+// The learning rate as the `sgd` instruction's literal, compensating the loss scaling.
+inline std::string lr_literal(const MlpShape& s) {
+  std::ostringstream lr;
+  lr.setf(std::ios::fixed);
+  lr.precision(8);
+  lr << std::ldexp(s.lr, -loss_scale_log2(s));
+  return lr.str();
+}
+
 // One training epoch: forward, the fused loss gradient, backward, the gradients chunk by
-// chunk, and one update per chunk.
+// chunk (accumulated in G), and one update.
 inline std::string mlp_epoch_asm(const MlpShape& s, const MlpLayout& l) {
   std::ostringstream a;
   const int leak = s.leak_shift;
@@ -91,7 +114,8 @@ inline std::string mlp_epoch_asm(const MlpShape& s, const MlpLayout& l) {
     << "  ; last layer and loss: D2 = (2/B)(f(H1 W2^T + b2) - Y) .* f'(Z2)\n"
     << "  loadw " << l.w2(l.p) << ", rows=" << s.n1 << ", t\n"
     << "  vpu mask=bias+act+loss+deriv, act=leaky, leak=" << leak
-    << ", batch=" << log2_exact(s.batch) << ", src=z, bias=" << l.b2(l.p) << ", side=" << l.y
+    << ", batch=" << log2_exact(s.batch) - loss_scale_log2(s) << ", src=z, bias=" << l.b2(l.p)
+    << ", side=" << l.y
     << "\n"
     << "  matmul " << l.h1 << ", " << l.d2 << ", rows=" << s.batch << ", k=" << s.n1
     << ", n=" << s.n2 << "\n"
@@ -100,30 +124,31 @@ inline std::string mlp_epoch_asm(const MlpShape& s, const MlpLayout& l) {
     << "  vpu mask=deriv, act=leaky, leak=" << leak << ", src=s, side=" << l.h1 << "\n"
     << "  matmul " << l.d2 << ", " << l.d1 << ", rows=" << s.batch << ", k=" << s.n2
     << ", n=" << s.n1 << "\n"
-    << "  ; gradients, one batch chunk at a time: dW = D^T H, db = 1^T D\n"
-    << "  vpu mask=none\n";
+    << "  ; gradients, one batch chunk at a time: dW = D^T H, db = 1^T D; chunks after\n"
+    << "  ; the first add the partial sums so far (vpu acc: one bias row per output row)\n";
   for (int c = 0; c < l.chunks; ++c) {
     const int off = c * l.chunk;
-    const int g = l.g + c * l.p_rows;
+    // Each gradient block's rows, as the bias rows to accumulate onto after chunk 0.
+    auto acc = [&](int rows_at) {
+      if (c == 0) return std::string();
+      return "  vpu mask=bias, bias=" + std::to_string(rows_at) + ", acc\n";
+    };
+    if (c == 0) a << "  vpu mask=none\n";
     a << "  loadw " << l.h1 + off << ", rows=" << l.chunk << "\n"
-      << "  matmul " << l.d2 + off << ", " << l.w2(g) << ", rows=" << s.n2 << ", k=" << l.chunk
-      << ", n=" << s.n1 << ", t\n"
+      << acc(l.w2(l.g)) << "  matmul " << l.d2 + off << ", " << l.w2(l.g) << ", rows=" << s.n2
+      << ", k=" << l.chunk << ", n=" << s.n1 << ", t\n"
       << "  loadw " << l.x + off << ", rows=" << l.chunk << "\n"
-      << "  matmul " << l.d1 + off << ", " << l.w1(g) << ", rows=" << s.n1 << ", k=" << l.chunk
-      << ", n=" << s.n0 << ", t\n"
+      << acc(l.w1(l.g)) << "  matmul " << l.d1 + off << ", " << l.w1(l.g) << ", rows=" << s.n1
+      << ", k=" << l.chunk << ", n=" << s.n0 << ", t\n"
       << "  loadw " << l.d1 + off << ", rows=" << l.chunk << "\n"
-      << "  matmul " << l.ones << ", " << l.b1(g) << ", rows=1, k=" << l.chunk << ", n=" << s.n1
-      << "\n"
+      << acc(l.b1(l.g)) << "  matmul " << l.ones << ", " << l.b1(l.g) << ", rows=1, k=" << l.chunk
+      << ", n=" << s.n1 << "\n"
       << "  loadw " << l.d2 + off << ", rows=" << l.chunk << "\n"
-      << "  matmul " << l.ones << ", " << l.b2(g) << ", rows=1, k=" << l.chunk << ", n=" << s.n2
-      << "\n";
+      << acc(l.b2(l.g)) << "  matmul " << l.ones << ", " << l.b2(l.g) << ", rows=1, k=" << l.chunk
+      << ", n=" << s.n2 << "\n";
   }
-  std::ostringstream lr;
-  lr << s.lr;
-  for (int c = 0; c < l.chunks; ++c) {
-    a << "  sgd " << l.p << ", " << l.g + c * l.p_rows << ", count=" << l.p_rows
-      << ", lr=" << lr.str() << (s.stochastic ? ", stochastic" : "") << "\n";
-  }
+  a << "  sgd " << l.p << ", " << l.g << ", count=" << l.p_rows << ", lr=" << lr_literal(s)
+    << (s.stochastic ? ", stochastic" : "") << "\n";
   return a.str();
 }
 

@@ -59,6 +59,11 @@ void xor_load(tb::TpuTb<Top>& tb, const MlpLayout& l, const golden::Mlp& init) {
     tb.write_row(l.y + b, row({y(b, 0)}));
   }
   tb.write_row(l.ones, std::vector<int32_t>(n, 256));
+  // Parameter and gradient blocks start at zero: padding rows and lanes must stay zero.
+  for (int r = 0; r < l.p_rows; ++r) {
+    tb.write_row(l.p + r, std::vector<int32_t>(n, 0));
+    tb.write_row(l.g + r, std::vector<int32_t>(n, 0));
+  }
   for (int i = 0; i < 2; ++i) tb.write_row(l.w1(l.p) + i, row({init.w1(i, 0), init.w1(i, 1)}));
   tb.write_row(l.w2(l.p), row({init.w2(0, 0), init.w2(0, 1)}));
   tb.write_row(l.b1(l.p), row({init.b1(0), init.b1(1)}));

@@ -29,7 +29,7 @@ struct Options {
   bool predecessor = false;
   double lr = 0.25;
   int leak_shift = 1;
-  bool stochastic = true;
+  bool stochastic = false;
   bool waves = true;
   bool quiet = false;
 };
@@ -37,11 +37,11 @@ struct Options {
 void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: xor_train [--epochs E] [--every K] [--seed S | --predecessor] [--lr L]\n"
-               "                 [--leak-shift S] [--nearest] [--no-waves] [--quiet]\n"
+               "                 [--leak-shift S] [--stochastic] [--no-waves] [--quiet]\n"
                "  Trains the 2-2-1 XOR network on the Verilated %d x %d TPU, checking every\n"
                "  cycle against the golden model. --seed picks a uniform(-1, 1) initialisation,\n"
-               "  --predecessor the predecessor's example one; --nearest rounds updates to\n"
-               "  nearest instead of stochastically. Defaults: 600 epochs, lr 0.25, slope 0.5.\n",
+               "  --predecessor the predecessor's example one; --stochastic rounds updates\n"
+               "  stochastically instead of to nearest. Defaults: 600 epochs, lr 0.25, slope 0.5.\n",
                kDim, kDim);
 }
 
@@ -79,8 +79,8 @@ Options parse(int argc, char** argv) {
       o.lr = number(a, next());
     } else if (a == "--leak-shift") {
       o.leak_shift = static_cast<int>(number(a, next()));
-    } else if (a == "--nearest") {
-      o.stochastic = false;
+    } else if (a == "--stochastic") {
+      o.stochastic = true;
     } else if (a == "--no-waves") {
       o.waves = false;
     } else if (a == "--quiet") {

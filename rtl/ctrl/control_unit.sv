@@ -67,13 +67,14 @@ module control_unit #(
   // Operation register (the last `vpu`).
   tpu_pkg::vpu_cfg_t op_cfg_q;
   logic [15:0]       op_bias_q, op_side_q;
+  logic              op_acc_q;  // one bias row per output row (K-tiled accumulation)
 
   // Loop stack.
   logic [LoopDepth*16-1:0] loop_start_q, loop_count_q;
   logic [2:0]              sp_q;
 
   // In-flight matmuls, slot s in slice s.
-  logic [Slots-1:0]                 e_valid_q;
+  logic [Slots-1:0]                 e_valid_q, e_acc_q;
   logic [Slots*16-1:0]              e_out_q, e_rows_q, e_age_q, e_bias_q, e_side_q;
   logic [Slots*LanesW-1:0]          e_n_q;
   logic [Slots*tpu_pkg::VpuCfgWidth-1:0] e_cfg_q;
@@ -101,7 +102,7 @@ module control_unit #(
   logic [11:0] f_mm_rows;
   logic [10:0] f_sgd_count;
   logic [4:0]  f_k, f_n;
-  logic        f_ld_t, f_mm_t, f_stoch;
+  logic        f_ld_t, f_mm_t, f_stoch, f_acc;
   logic [31:0] f_seed;
 
   assign f_count     = instr[tpu_pkg::FLoopCount +: 16];
@@ -109,6 +110,7 @@ module control_unit #(
   assign f_side      = instr[tpu_pkg::FVpuSide +: 16];
   assign f_bias      = instr[tpu_pkg::FVpuBias +: 16];
   assign f_cfg       = instr[tpu_pkg::FVpuCfg +: 15];
+  assign f_acc       = instr[tpu_pkg::FVpuAcc];
   assign f_addr      = instr[tpu_pkg::FLoadwAddr +: 16];
   assign f_ld_rows   = instr[tpu_pkg::FLoadwRows +: 8];
   assign f_ld_t      = instr[tpu_pkg::FLoadwT];
@@ -131,7 +133,7 @@ module control_unit #(
 
   // Rows the matmul in decode reads: activations, the bias row, the side rows.
   logic        uses_bias, uses_side;
-  logic [15:0] act_rows, ld_rows_read;
+  logic [15:0] act_rows, ld_rows_read, bias_rows;
   tpu_pkg::vpu_cfg_t f_cfg_s;
   assign f_cfg_s   = f_cfg;
   assign uses_bias = op_cfg_q.mask[tpu_pkg::MaskBias];
@@ -139,6 +141,7 @@ module control_unit #(
                      || (op_cfg_q.mask[tpu_pkg::MaskDeriv] && op_cfg_q.deriv_src);
   assign act_rows     = f_mm_t ? 16'(N) : 16'(f_mm_rows);
   assign ld_rows_read = f_ld_t ? 16'(N) : 16'(f_ld_rows);
+  assign bias_rows    = op_acc_q ? 16'(f_mm_rows) : 16'd1;
 
   // A RAW hazard: rows [start, start+rows-1] meet the output rows of a matmul in flight.
   function automatic logic raw(input logic [15:0] start, input logic [15:0] rows,
@@ -184,13 +187,13 @@ module control_unit #(
               || (f_mm_t && 32'(f_mm_rows) > N)) begin
             dec_err = tpu_pkg::ErrField;
           end else if (!fits(f_act, act_rows) || !fits(f_out, 16'(f_mm_rows))
-                       || (uses_bias && !fits(op_bias_q, 16'd1))
+                       || (uses_bias && !fits(op_bias_q, bias_rows))
                        || (uses_side && !fits(op_side_q, 16'(f_mm_rows)))) begin
             dec_err = tpu_pkg::ErrAddress;
           end else begin
             wait_now = !ub_rd_ready_i[0] || table_full || !sgd_idle
                        || raw(f_act, act_rows, e_valid_q, e_out_q, e_rows_q)
-                       || (uses_bias && raw(op_bias_q, 16'd1, e_valid_q, e_out_q, e_rows_q))
+                       || (uses_bias && raw(op_bias_q, bias_rows, e_valid_q, e_out_q, e_rows_q))
                        || (uses_side && raw(op_side_q, 16'(f_mm_rows), e_valid_q, e_out_q,
                                             e_rows_q));
           end
@@ -253,6 +256,7 @@ module control_unit #(
       op_cfg_q     <= '0;
       op_bias_q    <= '0;
       op_side_q    <= '0;
+      op_acc_q     <= 1'b0;
     end else begin
       pc_q <= pc_d;
       if (state_q == tpu_pkg::StRunning || state_q == tpu_pkg::StSync) cycles_q <= cycles_q + 1;
@@ -274,6 +278,7 @@ module control_unit #(
             op_cfg_q  <= f_cfg_s;
             op_bias_q <= f_bias;
             op_side_q <= f_side;
+            op_acc_q  <= f_acc;
           end
           tpu_pkg::OpLoop: begin
             loop_start_q[32'(sp_q)*16 +: 16] <= pc_q + 16'd1;
@@ -321,6 +326,7 @@ module control_unit #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       e_valid_q <= '0;
+      e_acc_q   <= '0;
       e_out_q   <= '0;
       e_rows_q  <= '0;
       e_age_q   <= '0;
@@ -335,6 +341,7 @@ module control_unit #(
       end
       if (issue_mm) begin
         e_valid_q[free_slot]                               <= 1'b1;
+        e_acc_q[free_slot]                                 <= op_acc_q;
         e_age_q[32'(free_slot)*16 +: 16]                   <= 16'd1;
         e_out_q[32'(free_slot)*16 +: 16]                   <= f_out;
         e_rows_q[32'(free_slot)*16 +: 16]                  <= 16'(f_mm_rows);
@@ -365,7 +372,8 @@ module control_unit #(
       if (ev_side[s]) begin
         ub_rd_valid_o[2] = cfg.mask[tpu_pkg::MaskBias];
         ub_rd_cmd_o[2*RdCmdW +: RdCmdW] =
-            {e_bias_q[s*16 +: 16], e_rows_q[s*16 +: 16], 16'd0, LanesW'(N), 1'b0};
+            {e_bias_q[s*16 +: 16], e_rows_q[s*16 +: 16], e_acc_q[s] ? 16'd1 : 16'd0,
+             LanesW'(N), 1'b0};
         ub_rd_valid_o[3] = cfg.mask[tpu_pkg::MaskLoss]
                            || (cfg.mask[tpu_pkg::MaskDeriv] && cfg.deriv_src);
         ub_rd_cmd_o[3*RdCmdW +: RdCmdW] =

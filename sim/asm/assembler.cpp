@@ -227,7 +227,7 @@ const std::vector<Form>& forms() {
       {"loop", Opcode::kLoop, {"count"}, {}, false, ""},
       {"endl", Opcode::kEndl, {}, {}, false, ""},
       {"seed", Opcode::kSeed, {"seed"}, {}, false, ""},
-      {"vpu", Opcode::kVpu, {}, {"mask", "act", "leak", "batch", "src", "bias", "side"}, false, ""},
+      {"vpu", Opcode::kVpu, {}, {"mask", "act", "leak", "batch", "src", "bias", "side"}, false, "acc"},
       {"loadw", Opcode::kLoadw, {"addr"}, {"rows"}, true, "t"},
       {"matmul", Opcode::kMatmul, {"act", "out"}, {"rows", "k", "n"}, true, "t"},
       {"sgd", Opcode::kSgd, {"theta", "grad"}, {"count", "lr"}, true, "stochastic"},
@@ -724,6 +724,7 @@ class Assembler {
         if (has("src")) cfg.deriv_src = deriv_src(s, ops.values.at("src"));
         if (has("bias")) i.bias = field(s, ops, "bias", isa::kVpuBias.width, cols);
         if (has("side")) i.side = field(s, ops, "side", isa::kVpuSide.width, cols);
+        i.acc = ops.flags.count("acc") != 0;
         i.cfg = isa::pack_cfg(cfg);
         break;
       }
@@ -901,8 +902,12 @@ class Assembler {
         const isa::VpuCfgFields cfg = isa::unpack_cfg(vpu_.cfg);
         const std::string from =
             vpu_line_ > 0 ? " (set by the vpu on line " + std::to_string(vpu_line_) + ")" : "";
-        if ((cfg.mask & golden::kMaskBias) != 0 && vpu_.bias >= depth) {
+        const Wide bias_rows = vpu_.acc ? Wide{i.rows} : Wide{1};
+        if ((cfg.mask & golden::kMaskBias) != 0 && Wide{vpu_.bias} + bias_rows > depth) {
           throw Failure{col, "bias row " + std::to_string(vpu_.bias) + from +
+                                 (vpu_.acc ? " (accumulating " + std::to_string(i.rows) +
+                                                 " rows)"
+                                           : std::string()) +
                                  " lies outside the buffer (" + wide_str(depth) + " rows)"};
         }
         const bool side = (cfg.mask & golden::kMaskLoss) != 0 ||

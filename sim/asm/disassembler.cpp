@@ -52,7 +52,7 @@ std::string vpu_text(const isa::Instr& i) {
   }
   return "vpu mask=" + mask + ", act=" + act + ", leak=" + u(cfg.leak_shift) +
          ", batch=" + u(cfg.batch_log2) + ", src=" + (cfg.deriv_src ? "s" : "z") +
-         ", bias=" + u(i.bias) + ", side=" + u(i.side);
+         ", bias=" + u(i.bias) + ", side=" + u(i.side) + (i.acc ? ", acc" : "");
 }
 
 }  // namespace

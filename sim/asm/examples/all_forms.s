@@ -35,6 +35,7 @@ start:
         vpu side=Y, bias=B, mask=loss, batch=2
         vpu act=identity, leak=0, batch=0, src=z, bias=0, side=0, mask=act
         vpu act=3                ; the reserved code: decode rejects it (ErrField)
+        vpu mask=bias, bias=B, acc  ; one bias row per output row (K-tiled accumulation)
 
         ; loadw: plain and transposed, field maxima
         loadw W, rows=N
