@@ -12,10 +12,10 @@ RTL_CORE  := rtl/core/delay_line.sv rtl/core/pe.sv rtl/core/systolic_array.sv \
 RTL_MEM   := rtl/mem/ram_1r1w.sv rtl/mem/unified_buffer.sv
 RTL_CTRL  := rtl/ctrl/control_unit.sv
 RTL_ALL   := $(RTL_PKG) $(RTL_MEM) $(RTL_CORE) $(RTL_CTRL) rtl/tpu.sv
-TB_RTL    := tb/rtl/sgd_system.sv
+TB_RTL    := tb/rtl/sgd_system.sv tb/rtl/isa_probe.sv
 LINT_VLT  := rtl/lint.vlt
 LINT_DIMS := 2 3 4 8 16
-LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
+LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system isa_probe
 SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit tpu
 
 .PHONY: all sim matmul test lint waves clean deps configure build synth bench help

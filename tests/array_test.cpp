@@ -13,6 +13,7 @@
 #include "tb/array_tb.hpp"
 #include "tb/seed.hpp"
 #include "tb/tile_schedule.hpp"
+#include "test_support.hpp"
 
 #ifndef TPU_ARRAY_DIM
 #error "TPU_ARRAY_DIM must name the array size the model was Verilated with"
@@ -32,10 +33,7 @@ constexpr int32_t kDataMin = -32768;
 
 using Tb = ArrayTb<Vsystolic_array>;
 
-std::string test_name() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(info->test_suite_name()) + "." + info->name();
-}
+using tpu::test::test_name;
 
 // A VCD name unique per size and test: waves/array<N>_<Suite>_<Test>.vcd.
 std::string trace_name() {

@@ -14,6 +14,7 @@
 #include "golden/sgd_model.hpp"
 #include "tb/seed.hpp"
 #include "tb/sgd_system_tb.hpp"
+#include "test_support.hpp"
 
 #ifndef TPU_ARRAY_DIM
 #error "TPU_ARRAY_DIM must name the array size the model was Verilated with"
@@ -26,16 +27,12 @@ using tpu::golden::UbError;
 using tpu::tb::SgdSystemInputs;
 using tpu::tb::SgdSystemOutputs;
 using Tb = tpu::tb::SgdSystemTb<Vsgd_system>;
-using Rows = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using tpu::test::Rows;
+using tpu::test::test_name;
 
 constexpr int kDim = TPU_ARRAY_DIM;
 constexpr int kDepth = 64;
 constexpr int kThetaAt = 4, kGradAt = 36;
-
-std::string test_name() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(info->test_suite_name()) + "." + info->name();
-}
 
 // theta - round(lr * g) with round to nearest, ties away from zero, then saturation:
 // integer arithmetic, independent of the models.
@@ -90,12 +87,7 @@ class Sgd : public ::testing::Test {
   }
 
   Rows random_rows(int rows, int32_t lo, int32_t hi) {
-    std::uniform_int_distribution<int32_t> v(lo, hi);
-    Rows m(rows, kDim);
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < kDim; ++c) m(r, c) = v(rng_);
-    }
-    return m;
+    return tpu::test::random_rows(rng_, rows, kDim, lo, hi);
   }
 
   // Issues one update and runs until the unit is idle; returns the cycle it was accepted

@@ -17,6 +17,7 @@
 #include "sim/mlp_program.hpp"
 #include "tb/seed.hpp"
 #include "tb/tpu_tb.hpp"
+#include "test_support.hpp"
 
 #ifndef TPU_ARRAY_DIM
 #error "TPU_ARRAY_DIM must name the array size the model was Verilated with"
@@ -28,16 +29,12 @@ using tpu::isa::Error;
 using tpu::isa::State;
 using tpu::tb::Space;
 using Tb = tpu::tb::TpuTb<Vtpu>;
-using Rows = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using tpu::test::Rows;
+using tpu::test::test_name;
 
 constexpr int kDim = TPU_ARRAY_DIM;
 constexpr int kUbDepth = 128;    // the Verilated model's (tests/CMakeLists.txt)
 constexpr int kImemDepth = 128;
-
-std::string test_name() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(info->test_suite_name()) + "." + info->name();
-}
 
 std::vector<uint64_t> assemble(const std::string& text) {
   return tpu::assembler::assemble(text, test_name() + ".s").words;
@@ -54,12 +51,7 @@ class Tpu : public ::testing::Test {
   void TearDown() override { EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report(); }
 
   Rows random_rows(int rows, int32_t lo, int32_t hi) {
-    std::uniform_int_distribution<int32_t> v(lo, hi);
-    Rows m(rows, kDim);
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < kDim; ++c) m(r, c) = v(rng_);
-    }
-    return m;
+    return tpu::test::random_rows(rng_, rows, kDim, lo, hi);
   }
 
   void store(int at, const Rows& m) {

@@ -13,6 +13,7 @@
 #include "golden/vpu_model.hpp"
 #include "tb/seed.hpp"
 #include "tb/vpu_tb.hpp"
+#include "test_support.hpp"
 
 #ifndef TPU_ARRAY_DIM
 #error "TPU_ARRAY_DIM must name the array size the model was Verilated with"
@@ -23,22 +24,15 @@ namespace {
 using tpu::golden::VpuConfig;
 using tpu::golden::VpuInputs;
 using Tb = tpu::tb::VpuTb<Vvpu>;
-using Rows = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using tpu::test::row_of;
+using tpu::test::Rows;
+using tpu::test::test_name;
 
 constexpr int kDim = TPU_ARRAY_DIM;
 constexpr int kLatency = 4;
 constexpr int32_t kMax = 32767, kMin = -32768;
 constexpr uint8_t kIdentity = 0, kRelu = 1, kLeaky = 2;
 constexpr uint8_t kBias = 1, kAct = 2, kLoss = 4, kDeriv = 8;
-
-std::string test_name() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(info->test_suite_name()) + "." + info->name();
-}
-
-std::vector<int32_t> row_of(const Rows& m, int r) {
-  return std::vector<int32_t>(m.row(r).begin(), m.row(r).end());
-}
 
 // Double-precision reference, rounded once to Q8.8 with ties away from zero (std::round).
 int32_t q(double v) {
@@ -77,12 +71,7 @@ class Vpu : public ::testing::Test {
   void TearDown() override { EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report(); }
 
   Rows random_rows(int rows, int32_t lo, int32_t hi) {
-    std::uniform_int_distribution<int32_t> v(lo, hi);
-    Rows m(rows, kDim);
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < kDim; ++c) m(r, c) = v(rng_);
-    }
-    return m;
+    return tpu::test::random_rows(rng_, rows, kDim, lo, hi);
   }
 
   std::mt19937_64 rng_;

@@ -1,0 +1,51 @@
+// Test top: decodes one instruction word with tpu_pkg's encoding (field positions,
+// opcodes, reserved-bit masks) so tests/isa_test.cpp can check it against golden/isa.hpp.
+module isa_probe (
+  input  tpu_pkg::instr_t instr_i,
+  output logic            legal_o,     // a known opcode with no reserved bit set
+  output logic [3:0]      op_o,
+  output logic [15:0]     loop_count_o,
+  output logic [31:0]     seed_o,
+  output logic [15:0]     vpu_side_o,
+  output logic [15:0]     vpu_bias_o,
+  output logic [14:0]     vpu_cfg_o,
+  output logic            vpu_acc_o,
+  output logic [15:0]     loadw_addr_o,
+  output logic [7:0]      loadw_rows_o,
+  output logic            loadw_t_o,
+  output logic [15:0]     matmul_act_o,
+  output logic [15:0]     matmul_out_o,
+  output logic [11:0]     matmul_rows_o,
+  output logic [4:0]      matmul_k_o,
+  output logic [4:0]      matmul_n_o,
+  output logic            matmul_t_o,
+  output logic [15:0]     sgd_theta_o,
+  output logic [15:0]     sgd_grad_o,
+  output logic [10:0]     sgd_count_o,
+  output logic [15:0]     sgd_lr_o,
+  output logic            sgd_stochastic_o
+);
+  assign op_o    = instr_i[tpu_pkg::FOpLsb +: 4];
+  assign legal_o = op_o <= tpu_pkg::OpSgd && (instr_i[59:0] & ~tpu_pkg::used_bits(op_o)) == '0;
+
+  assign loop_count_o     = instr_i[tpu_pkg::FLoopCount +: 16];
+  assign seed_o           = instr_i[tpu_pkg::FSeed +: 32];
+  assign vpu_side_o       = instr_i[tpu_pkg::FVpuSide +: 16];
+  assign vpu_bias_o       = instr_i[tpu_pkg::FVpuBias +: 16];
+  assign vpu_cfg_o        = instr_i[tpu_pkg::FVpuCfg +: tpu_pkg::VpuCfgWidth];
+  assign vpu_acc_o        = instr_i[tpu_pkg::FVpuAcc];
+  assign loadw_addr_o     = instr_i[tpu_pkg::FLoadwAddr +: 16];
+  assign loadw_rows_o     = instr_i[tpu_pkg::FLoadwRows +: 8];
+  assign loadw_t_o        = instr_i[tpu_pkg::FLoadwT];
+  assign matmul_act_o     = instr_i[tpu_pkg::FMatmulAct +: 16];
+  assign matmul_out_o     = instr_i[tpu_pkg::FMatmulOut +: 16];
+  assign matmul_rows_o    = instr_i[tpu_pkg::FMatmulRows +: 12];
+  assign matmul_k_o       = instr_i[tpu_pkg::FMatmulK +: 5];
+  assign matmul_n_o       = instr_i[tpu_pkg::FMatmulN +: 5];
+  assign matmul_t_o       = instr_i[tpu_pkg::FMatmulT];
+  assign sgd_theta_o      = instr_i[tpu_pkg::FSgdTheta +: 16];
+  assign sgd_grad_o       = instr_i[tpu_pkg::FSgdGrad +: 16];
+  assign sgd_count_o      = instr_i[tpu_pkg::FSgdCount +: 11];
+  assign sgd_lr_o         = instr_i[tpu_pkg::FSgdLr +: 16];
+  assign sgd_stochastic_o = instr_i[tpu_pkg::FSgdStoch];
+endmodule
