@@ -15,7 +15,7 @@ RTL_ALL   := $(RTL_PKG) $(RTL_MEM) $(RTL_CORE) $(RTL_CTRL) rtl/tpu.sv
 TB_RTL    := tb/rtl/sgd_system.sv tb/rtl/isa_probe.sv
 LINT_VLT  := rtl/lint.vlt
 LINT_DIMS := 2 3 4 8 16
-LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system isa_probe
+LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
 SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit tpu
 
 .PHONY: all sim matmul test lint waves clean deps configure build synth bench help
@@ -68,6 +68,8 @@ lint: deps
 	    $(LINT_VLT) $(RTL_ALL) $(TB_RTL) || exit 1; \
 	done; done
 	@echo "lint: pe"; verilator --lint-only -Wall --top-module pe $(LINT_VLT) $(RTL_PKG) rtl/core/pe.sv
+	@echo "lint: isa_probe"; verilator --lint-only -Wall --top-module isa_probe $(LINT_VLT) \
+	  $(RTL_PKG) tb/rtl/isa_probe.sv
 	@echo "lint: clean"
 
 WAVE ?= xor_train
