@@ -10,9 +10,9 @@ RTL_PKG   := rtl/tpu_pkg.sv
 RTL_CORE  := rtl/core/delay_line.sv rtl/core/pe.sv rtl/core/systolic_array.sv \
              rtl/core/vpu.sv rtl/core/sgd_unit.sv
 RTL_MEM   := rtl/mem/ram_1r1w.sv rtl/mem/unified_buffer.sv
-RTL_CTRL  := rtl/ctrl/control_unit.sv
+RTL_CTRL  := rtl/ctrl/instr_decode.sv rtl/ctrl/control_unit.sv
 RTL_ALL   := $(RTL_PKG) $(RTL_MEM) $(RTL_CORE) $(RTL_CTRL) rtl/tpu.sv
-TB_RTL    := tb/rtl/sgd_system.sv tb/rtl/isa_probe.sv
+TB_RTL    := tb/rtl/sgd_system.sv
 LINT_VLT  := rtl/lint.vlt
 LINT_DIMS := 2 3 4 8 16
 LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
@@ -68,8 +68,8 @@ lint: deps
 	    $(LINT_VLT) $(RTL_ALL) $(TB_RTL) || exit 1; \
 	done; done
 	@echo "lint: pe"; verilator --lint-only -Wall --top-module pe $(LINT_VLT) $(RTL_PKG) rtl/core/pe.sv
-	@echo "lint: isa_probe"; verilator --lint-only -Wall --top-module isa_probe $(LINT_VLT) \
-	  $(RTL_PKG) tb/rtl/isa_probe.sv
+	@echo "lint: instr_decode"; verilator --lint-only -Wall --top-module instr_decode $(LINT_VLT) \
+	  $(RTL_PKG) rtl/ctrl/instr_decode.sv
 	@echo "lint: clean"
 
 WAVE ?= xor_train

@@ -1,11 +1,12 @@
 // The instruction encoding is defined twice, in rtl/tpu_pkg.sv and golden/isa.hpp; this
-// test decodes words with both (the RTL through tb/rtl/isa_probe.sv) and compares every
-// field and the legality verdict: every opcode, every single reserved bit, and random words.
+// test decodes words with both (the RTL through the control unit's own decoder,
+// rtl/ctrl/instr_decode.sv) and compares every field and the legality verdict: every
+// opcode, every single reserved bit, and random words.
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "Visa_probe.h"
+#include "Vinstr_decode.h"
 #include "golden/isa.hpp"
 #include "tb/seed.hpp"
 
@@ -13,10 +14,10 @@ namespace {
 
 using tpu::isa::Opcode;
 
-class IsaProbe {
+class Decoder {
  public:
-  IsaProbe() : ctx_(std::make_unique<VerilatedContext>()), top_(ctx_.get()) {}
-  Visa_probe& decode(uint64_t word) {
+  Decoder() : ctx_(std::make_unique<VerilatedContext>()), top_(ctx_.get()) {}
+  Vinstr_decode& decode(uint64_t word) {
     top_.instr_i = word;
     top_.eval();
     return top_;
@@ -24,13 +25,13 @@ class IsaProbe {
 
  private:
   std::unique_ptr<VerilatedContext> ctx_;
-  Visa_probe top_;
+  Vinstr_decode top_;
 };
 
-void expect_same(IsaProbe& probe, uint64_t w) {
+void expect_same(Decoder& probe, uint64_t w) {
   SCOPED_TRACE(::testing::Message() << "word 0x" << std::hex << w);
   const auto golden = tpu::isa::decode(w);
-  Visa_probe& rtl = probe.decode(w);
+  Vinstr_decode& rtl = probe.decode(w);
   ASSERT_EQ(rtl.legal_o != 0, golden.has_value());
   if (!golden) return;
   const tpu::isa::Instr& i = *golden;
@@ -75,7 +76,7 @@ void expect_same(IsaProbe& probe, uint64_t w) {
 
 // Every opcode with all its fields set, and then with each single other bit set.
 TEST(Isa, RtlAndCppAgreeOnEveryFieldAndReservedBit) {
-  IsaProbe probe;
+  Decoder probe;
   for (uint64_t op = 0; op < 16; ++op) {
     const uint64_t base = op << 60;
     const uint64_t used = op <= 9 ? tpu::isa::used_bits(static_cast<Opcode>(op)) : 0;
@@ -87,7 +88,7 @@ TEST(Isa, RtlAndCppAgreeOnEveryFieldAndReservedBit) {
 
 TEST(Isa, RtlAndCppAgreeOnRandomWords) {
   std::mt19937_64 rng(tpu::tb::test_seed("Isa.RtlAndCppAgreeOnRandomWords"));
-  IsaProbe probe;
+  Decoder probe;
   for (int n = 0; n < 20000; ++n) {
     const uint64_t op = rng() % 10;
     const uint64_t used = tpu::isa::used_bits(static_cast<Opcode>(op));

@@ -91,11 +91,8 @@ module control_unit #(
   // ---------------------------------------------------------------------------------
   // Decode.
 
-  tpu_pkg::instr_t instr;
-  logic [3:0]      op;
-  assign instr = imem_rdata_i;
-  assign op    = instr[tpu_pkg::FOpLsb +: 4];
-
+  logic [3:0]  op;
+  logic        known;  // a known opcode with every reserved bit clear
   logic [15:0] f_count, f_side, f_bias, f_addr, f_act, f_out, f_theta, f_grad, f_lr;
   logic [14:0] f_cfg;
   logic [7:0]  f_ld_rows;
@@ -105,26 +102,31 @@ module control_unit #(
   logic        f_ld_t, f_mm_t, f_stoch, f_acc;
   logic [31:0] f_seed;
 
-  assign f_count     = instr[tpu_pkg::FLoopCount +: 16];
-  assign f_seed      = instr[tpu_pkg::FSeed +: 32];
-  assign f_side      = instr[tpu_pkg::FVpuSide +: 16];
-  assign f_bias      = instr[tpu_pkg::FVpuBias +: 16];
-  assign f_cfg       = instr[tpu_pkg::FVpuCfg +: 15];
-  assign f_acc       = instr[tpu_pkg::FVpuAcc];
-  assign f_addr      = instr[tpu_pkg::FLoadwAddr +: 16];
-  assign f_ld_rows   = instr[tpu_pkg::FLoadwRows +: 8];
-  assign f_ld_t      = instr[tpu_pkg::FLoadwT];
-  assign f_act       = instr[tpu_pkg::FMatmulAct +: 16];
-  assign f_out       = instr[tpu_pkg::FMatmulOut +: 16];
-  assign f_mm_rows   = instr[tpu_pkg::FMatmulRows +: 12];
-  assign f_k         = instr[tpu_pkg::FMatmulK +: 5];
-  assign f_n         = instr[tpu_pkg::FMatmulN +: 5];
-  assign f_mm_t      = instr[tpu_pkg::FMatmulT];
-  assign f_theta     = instr[tpu_pkg::FSgdTheta +: 16];
-  assign f_grad      = instr[tpu_pkg::FSgdGrad +: 16];
-  assign f_sgd_count = instr[tpu_pkg::FSgdCount +: 11];
-  assign f_lr        = instr[tpu_pkg::FSgdLr +: 16];
-  assign f_stoch     = instr[tpu_pkg::FSgdStoch];
+  instr_decode u_decode (
+    .instr_i          (imem_rdata_i),
+    .legal_o          (known),
+    .op_o             (op),
+    .loop_count_o     (f_count),
+    .seed_o           (f_seed),
+    .vpu_side_o       (f_side),
+    .vpu_bias_o       (f_bias),
+    .vpu_cfg_o        (f_cfg),
+    .vpu_acc_o        (f_acc),
+    .loadw_addr_o     (f_addr),
+    .loadw_rows_o     (f_ld_rows),
+    .loadw_t_o        (f_ld_t),
+    .matmul_act_o     (f_act),
+    .matmul_out_o     (f_out),
+    .matmul_rows_o    (f_mm_rows),
+    .matmul_k_o       (f_k),
+    .matmul_n_o       (f_n),
+    .matmul_t_o       (f_mm_t),
+    .sgd_theta_o      (f_theta),
+    .sgd_grad_o       (f_grad),
+    .sgd_count_o      (f_sgd_count),
+    .sgd_lr_o         (f_lr),
+    .sgd_stochastic_o (f_stoch)
+  );
 
   // The last row of a block of `rows` rows at `start` is inside the buffer.
   function automatic logic fits(input logic [15:0] start, input logic [15:0] rows);
@@ -169,7 +171,7 @@ module control_unit #(
     wait_now = 1'b0;
     if (32'(pc_q) >= ImemDepth) begin
       dec_err = tpu_pkg::ErrPc;
-    end else if (op > tpu_pkg::OpSgd || (instr[59:0] & ~tpu_pkg::used_bits(op)) != '0) begin
+    end else if (!known) begin
       dec_err = tpu_pkg::ErrOpcode;
     end else begin
       unique case (op)

@@ -1,6 +1,7 @@
-// Test top: decodes one instruction word with tpu_pkg's encoding (field positions,
-// opcodes, reserved-bit masks) so tests/isa_test.cpp can check it against golden/isa.hpp.
-module isa_probe (
+// Splits an instruction word into its fields by tpu_pkg's encoding (docs/isa.md) and
+// says whether the opcode is known and every reserved bit clear. The control unit decodes
+// with it; tests/isa_test.cpp checks it against the C++ encoding, golden/isa.hpp.
+module instr_decode (
   input  tpu_pkg::instr_t instr_i,
   output logic            legal_o,     // a known opcode with no reserved bit set
   output logic [3:0]      op_o,
