@@ -243,7 +243,9 @@ class TpuModel {
   }
   bool loader_busy() const;
   // A RAW hazard on rows [lo, hi] this cycle.
-  bool raw_hazard(uint64_t lo, uint64_t hi) const;
+  // Rows [lo, hi] read from cycle t + d on: streamed (one row per cycle in address
+  // order) or as a block (every row from the first cycle).
+  bool raw_hazard(uint64_t lo, uint64_t hi, int64_t d, bool streamed) const;
   int matmuls_in_flight() const;
   uint64_t n64() const { return static_cast<uint64_t>(dim_); }
   std::string where(const char* fn) const { return std::string("golden::TpuModel::") + fn + ": "; }
@@ -350,9 +352,21 @@ inline bool TpuModel::loader_busy() const {
   return false;
 }
 
-inline bool TpuModel::raw_hazard(uint64_t lo, uint64_t hi) const {
+inline bool TpuModel::raw_hazard(uint64_t lo, uint64_t hi, int64_t d, bool streamed) const {
+  // Row o+j of a matmul issued in cycle t_w is written at the end of cycle t_w + 2N + 6 + j.
+  const int64_t first_write = 2 * n64() + 6;
   for (const Matmul& m : matmuls_) {
-    if (in_flight(m) && lo <= uint64_t{m.out} + m.rows - 1 && m.out <= hi) return true;
+    const uint64_t m_last = uint64_t{m.out} + m.rows - 1;
+    if (!in_flight(m) || lo > m_last || m.out > hi) continue;
+    const int64_t age = static_cast<int64_t>(now_ - m.t);
+    const int64_t out = m.out;
+    // Streamed: row r is read in t + d + (r - lo), after its write iff
+    // t + d - lo > t_w + first_write - out. Block: every overlapping row must be written
+    // before t + d, the last of them (min(hi, m_last)) included.
+    const int64_t bound =
+        streamed ? first_write - d + static_cast<int64_t>(lo) - out
+                 : first_write - d + static_cast<int64_t>(std::min(hi, m_last)) - out;
+    if (age <= bound) return true;
   }
   return false;
 }
@@ -461,15 +475,17 @@ inline void TpuModel::decode(Comb& c, const UbOutputs& ub_reg, bool sgd_busy) co
       break;
     case isa::Opcode::kLoadw:
       go = ub_reg.rd_cmd_ready[1] && !sgd_busy &&
-           !raw_hazard(i.addr, uint64_t{i.addr} + (i.t ? n : i.rows) - 1);
+           !raw_hazard(i.addr, uint64_t{i.addr} + (i.t ? n : i.rows) - 1, 1, !i.t);
       break;
     case isa::Opcode::kMatmul: {
-      bool hazard = raw_hazard(i.act, uint64_t{i.act} + (i.t ? n : i.rows) - 1);
+      const int64_t side_d = 2 * static_cast<int64_t>(n) + 1;
+      bool hazard = raw_hazard(i.act, uint64_t{i.act} + (i.t ? n : i.rows) - 1, 1, !i.t);
       if (uses_bias(op_cfg_)) {
-        hazard = hazard || raw_hazard(op_bias_, uint64_t{op_bias_} + (op_acc_ ? i.rows : 1) - 1);
+        hazard = hazard || raw_hazard(op_bias_, uint64_t{op_bias_} + (op_acc_ ? i.rows : 1) - 1,
+                                      side_d, op_acc_);
       }
       if (uses_side(op_cfg_)) {
-        hazard = hazard || raw_hazard(op_side_, uint64_t{op_side_} + i.rows - 1);
+        hazard = hazard || raw_hazard(op_side_, uint64_t{op_side_} + i.rows - 1, side_d, true);
       }
       go = ub_reg.rd_cmd_ready[0] && matmuls_in_flight() < kMaxMatmuls && !hazard && !sgd_busy;
       break;

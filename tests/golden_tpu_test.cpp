@@ -471,23 +471,25 @@ TEST(GoldenTpu, BackToBackMatmulsNoBubble) {
 TEST(GoldenTpu, RawHazardWaitsForLastWrite) {
   Bench b;
   load_matrices(b);
-  // The second matmul reads rows 8, 9, which the first writes in s+12, s+13 (in flight through
-  // s+13): it issues at s+14, the cycle after the last write.
+  // The second matmul reads rows 8, 9, which the first (t_w = s+2) writes in s+12, s+13. Its
+  // activations stream one row per cycle from t+1, so it may follow the writer row by row:
+  // t + 1 - 8 > t_w + 2N + 6 - 8, t > s+11: it issues at s+12 and reads row 8 in s+13 and
+  // row 9 in s+14, each the cycle after its write.
   //   z0 = y0 W = [1.5*1 + 1.0*0.5, 1.5*2 + 1.0*(-1)] = [2.0, 2.0] = [512, 512]
   //   z1 = y1 W = [1.75*1 + 4.5*0.5, 1.75*2 - 4.5] = [4.0, -1.0] = [1024, -256]
-  // t2 = s+14: array outputs s+20, s+21; written s+24, s+25; in flight through s+25; halt s+26.
+  // t2 = s+12: array outputs s+18, s+19; written s+22, s+23; in flight through s+23; halt s+24.
   b.load({loadw(0, 2), matmul(2, 8, 2, 2, 2), matmul(8, 10, 2, 2, 2), halt()});
   const uint64_t s = b.start();
   b.run_to(s + 30);
-  for (uint64_t c = s + 3; c <= s + 14; ++c) EXPECT_EQ(b.at(c).pc, 2u) << c;
-  EXPECT_EQ(b.at(s + 15).pc, 3u);
-  EXPECT_EQ(b.where(s, array_valid), (Cycles{s + 8, s + 9, s + 20, s + 21}));
-  EXPECT_EQ(b.at(s + 20).array_data, (Row{512, 512}));
-  EXPECT_EQ(b.at(s + 21).array_data, (Row{1024, -256}));
-  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 12, s + 13, s + 24, s + 25}));
-  EXPECT_EQ(b.at(s + 24).wr_addr, 10u);
-  EXPECT_EQ(b.at(s + 26).state, State::kRunning);
-  EXPECT_EQ(b.at(s + 27).state, State::kDone);
+  for (uint64_t c = s + 3; c <= s + 12; ++c) EXPECT_EQ(b.at(c).pc, 2u) << c;
+  EXPECT_EQ(b.at(s + 13).pc, 3u);
+  EXPECT_EQ(b.where(s, array_valid), (Cycles{s + 8, s + 9, s + 18, s + 19}));
+  EXPECT_EQ(b.at(s + 18).array_data, (Row{512, 512}));
+  EXPECT_EQ(b.at(s + 19).array_data, (Row{1024, -256}));
+  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 12, s + 13, s + 22, s + 23}));
+  EXPECT_EQ(b.at(s + 22).wr_addr, 10u);
+  EXPECT_EQ(b.at(s + 24).state, State::kRunning);
+  EXPECT_EQ(b.at(s + 25).state, State::kDone);
   EXPECT_EQ(b.tpu.buffer().row(10), (Row{512, 512}));
   EXPECT_EQ(b.tpu.buffer().row(11), (Row{1024, -256}));
 }
@@ -495,31 +497,35 @@ TEST(GoldenTpu, RawHazardWaitsForLastWrite) {
 TEST(GoldenTpu, RawHazardOnLoadwRows) {
   Bench b;
   load_matrices(b);
-  // loadw 8 reads the first matmul's output rows: in decode from s+3, it issues at s+14; the
-  // loader is busy s+15 .. s+17; halt s+18; Done s+19.
+  // loadw 8 streams the first matmul's output rows (written s+12, s+13) from t+1: like a
+  // matmul's activations it issues at s+12; the loader is busy s+13 .. s+15; halt s+16;
+  // Done s+17.
   b.load({loadw(0, 2), matmul(2, 8, 2, 2, 2), loadw(8, 2), halt()});
   const uint64_t s = b.start();
   b.run_to(s + 21);
-  for (uint64_t c = s + 3; c <= s + 14; ++c) EXPECT_EQ(b.at(c).pc, 2u) << c;
-  EXPECT_EQ(b.at(s + 15).pc, 3u);
-  EXPECT_EQ(b.at(s + 18).state, State::kRunning);
-  EXPECT_EQ(b.at(s + 19).state, State::kDone);
+  for (uint64_t c = s + 3; c <= s + 12; ++c) EXPECT_EQ(b.at(c).pc, 2u) << c;
+  EXPECT_EQ(b.at(s + 13).pc, 3u);
+  EXPECT_EQ(b.at(s + 16).state, State::kRunning);
+  EXPECT_EQ(b.at(s + 17).state, State::kDone);
 }
 
 TEST(GoldenTpu, RawHazardOnSideRows) {
   Bench b;
   load_matrices(b);
   // The second matmul's activations (rows 2, 3) are not written by the first, but its side rows
-  // (8, 9: the loss stage's targets) are: it waits until s+14. With target = the first's
-  // output = its own prediction, the loss gradient (batch_log2 1: scale 1) is 0 in every lane.
+  // (8, 9: the loss stage's targets) are, in s+12 and s+13. Side rows stream from t+2N+1:
+  // t + 5 - 8 > t_w + 10 - 8 with t_w = s+2, so it issues at s+8 and reads them in s+13 and
+  // s+14. With target = the first's output = its own prediction, the loss gradient
+  // (batch_log2 1: scale 1) is 0 in every lane. Writes s+18, s+19; halt s+20; Done s+21.
   const uint32_t loss = isa::pack_cfg({.mask = 0b0100, .batch_log2 = 1});
   b.load({loadw(0, 2), matmul(2, 8, 2, 2, 2), vpu(loss, 0, 8), matmul(2, 10, 2, 2, 2), halt()});
   const uint64_t s = b.start();
   b.run_to(s + 30);
-  for (uint64_t c = s + 4; c <= s + 14; ++c) EXPECT_EQ(b.at(c).pc, 3u) << c;
-  EXPECT_EQ(b.at(s + 15).pc, 4u);
-  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 12, s + 13, s + 24, s + 25}));
-  EXPECT_EQ(b.at(s + 27).state, State::kDone);
+  for (uint64_t c = s + 4; c <= s + 8; ++c) EXPECT_EQ(b.at(c).pc, 3u) << c;
+  EXPECT_EQ(b.at(s + 9).pc, 4u);
+  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 12, s + 13, s + 18, s + 19}));
+  EXPECT_EQ(b.at(s + 20).state, State::kRunning);
+  EXPECT_EQ(b.at(s + 21).state, State::kDone);
   EXPECT_EQ(b.tpu.buffer().row(10), (Row{0, 0}));
   EXPECT_EQ(b.tpu.buffer().row(11), (Row{0, 0}));
 }

@@ -145,15 +145,26 @@ module control_unit #(
   assign ld_rows_read = f_ld_t ? 16'(N) : 16'(f_ld_rows);
   assign bias_rows    = op_acc_q ? 16'(f_mm_rows) : 16'd1;
 
-  // A RAW hazard: rows [start, start+rows-1] meet the output rows of a matmul in flight.
+  // A RAW hazard (docs/architecture.md): rows [start, start+rows-1], read from cycle
+  // t + d on, one row per cycle in address order (streamed) or all from the first cycle
+  // (block), meet the output rows of a matmul in flight that writes one of them too late.
+  // Slot s issued in cycle t_w = t - age writes row o+j at the end of t_w + 2N + 6 + j.
   function automatic logic raw(input logic [15:0] start, input logic [15:0] rows,
+                               input int d, input logic streamed,
                                input logic [Slots-1:0] valid, input logic [Slots*16-1:0] outs,
-                               input logic [Slots*16-1:0] counts);
-    raw = 1'b0;
+                               input logic [Slots*16-1:0] counts,
+                               input logic [Slots*16-1:0] ages);
+    int first, last, o, o_last, bound;
+    raw   = 1'b0;
+    first = 32'(start);
+    last  = 32'(start) + 32'(rows) - 1;
     for (int s = 0; s < Slots; s++) begin
-      if (valid[s] && 32'(start) <= 32'(outs[s*16 +: 16]) + 32'(counts[s*16 +: 16]) - 1
-          && 32'(outs[s*16 +: 16]) <= 32'(start) + 32'(rows) - 1) begin
-        raw = 1'b1;
+      o      = 32'(outs[s*16 +: 16]);
+      o_last = o + 32'(counts[s*16 +: 16]) - 1;
+      if (valid[s] && first <= o_last && o <= last) begin
+        bound = streamed ? (2 * N + 6 - d + first - o)
+                         : (2 * N + 6 - d + ((last < o_last) ? last : o_last) - o);
+        if (32'(ages[s*16 +: 16]) <= bound) raw = 1'b1;
       end
     end
   endfunction
@@ -182,7 +193,8 @@ module control_unit #(
           if (f_ld_rows == '0 || 32'(f_ld_rows) > N)     dec_err = tpu_pkg::ErrField;
           else if (!fits(f_addr, ld_rows_read))          dec_err = tpu_pkg::ErrAddress;
           else wait_now = !ub_rd_ready_i[1] || !sgd_idle
-                          || raw(f_addr, ld_rows_read, e_valid_q, e_out_q, e_rows_q);
+                          || raw(f_addr, ld_rows_read, 1, !f_ld_t, e_valid_q, e_out_q, e_rows_q,
+                                 e_age_q);
         end
         tpu_pkg::OpMatmul: begin
           if (f_mm_rows == '0 || f_k == '0 || 32'(f_k) > N || f_n == '0 || 32'(f_n) > N
@@ -194,10 +206,12 @@ module control_unit #(
             dec_err = tpu_pkg::ErrAddress;
           end else begin
             wait_now = !ub_rd_ready_i[0] || table_full || !sgd_idle
-                       || raw(f_act, act_rows, e_valid_q, e_out_q, e_rows_q)
-                       || (uses_bias && raw(op_bias_q, bias_rows, e_valid_q, e_out_q, e_rows_q))
-                       || (uses_side && raw(op_side_q, 16'(f_mm_rows), e_valid_q, e_out_q,
-                                            e_rows_q));
+                       || raw(f_act, act_rows, 1, !f_mm_t, e_valid_q, e_out_q, e_rows_q,
+                              e_age_q)
+                       || (uses_bias && raw(op_bias_q, bias_rows, SideAge + 1, op_acc_q,
+                                            e_valid_q, e_out_q, e_rows_q, e_age_q))
+                       || (uses_side && raw(op_side_q, 16'(f_mm_rows), SideAge + 1, 1'b1,
+                                            e_valid_q, e_out_q, e_rows_q, e_age_q));
           end
         end
         tpu_pkg::OpSgd: begin
