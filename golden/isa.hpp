@@ -44,7 +44,7 @@ struct Instr {
   uint32_t side = 0;        // vpu: first side row
   uint32_t bias = 0;        // vpu: bias row
   uint32_t cfg = 0;         // vpu: vpu_cfg_t, 15 bits
-  bool acc = false;         // vpu: one bias row per output row
+  bool acc = false;         // matmul: add to the rows already at out
   uint32_t addr = 0;        // loadw
   uint32_t rows = 0;        // loadw, matmul
   bool t = false;           // loadw, matmul: transposed
@@ -81,7 +81,6 @@ inline constexpr Field kSeed{0, 32};
 inline constexpr Field kVpuSide{0, 16};
 inline constexpr Field kVpuBias{16, 16};
 inline constexpr Field kVpuCfg{32, 15};
-inline constexpr Field kVpuAcc{47, 1};
 inline constexpr Field kLoadwAddr{0, 16};
 inline constexpr Field kLoadwRows{16, 8};
 inline constexpr Field kLoadwT{24, 1};
@@ -91,6 +90,7 @@ inline constexpr Field kMatmulRows{32, 12};
 inline constexpr Field kMatmulK{44, 5};
 inline constexpr Field kMatmulN{49, 5};
 inline constexpr Field kMatmulT{54, 1};
+inline constexpr Field kMatmulAcc{55, 1};
 inline constexpr Field kSgdTheta{0, 16};
 inline constexpr Field kSgdGrad{16, 16};
 inline constexpr Field kSgdCount{32, 11};
@@ -110,12 +110,12 @@ inline uint64_t used_bits(Opcode op) {
     case Opcode::kSeed:
       return kSeed.mask();
     case Opcode::kVpu:
-      return kVpuSide.mask() | kVpuBias.mask() | kVpuCfg.mask() | kVpuAcc.mask();
+      return kVpuSide.mask() | kVpuBias.mask() | kVpuCfg.mask();
     case Opcode::kLoadw:
       return kLoadwAddr.mask() | kLoadwRows.mask() | kLoadwT.mask();
     case Opcode::kMatmul:
       return kMatmulAct.mask() | kMatmulOut.mask() | kMatmulRows.mask() | kMatmulK.mask() |
-             kMatmulN.mask() | kMatmulT.mask();
+             kMatmulN.mask() | kMatmulT.mask() | kMatmulAcc.mask();
     case Opcode::kSgd:
       return kSgdTheta.mask() | kSgdGrad.mask() | kSgdCount.mask() | kSgdLr.mask() |
              kSgdStochastic.mask();
@@ -139,14 +139,14 @@ inline uint64_t encode(const Instr& i) {
       w |= kSeed.put(i.seed);
       break;
     case Opcode::kVpu:
-      w |= kVpuSide.put(i.side) | kVpuBias.put(i.bias) | kVpuCfg.put(i.cfg) | kVpuAcc.put(i.acc);
+      w |= kVpuSide.put(i.side) | kVpuBias.put(i.bias) | kVpuCfg.put(i.cfg);
       break;
     case Opcode::kLoadw:
       w |= kLoadwAddr.put(i.addr) | kLoadwRows.put(i.rows) | kLoadwT.put(i.t);
       break;
     case Opcode::kMatmul:
       w |= kMatmulAct.put(i.act) | kMatmulOut.put(i.out) | kMatmulRows.put(i.rows) |
-           kMatmulK.put(i.k) | kMatmulN.put(i.n) | kMatmulT.put(i.t);
+           kMatmulK.put(i.k) | kMatmulN.put(i.n) | kMatmulT.put(i.t) | kMatmulAcc.put(i.acc);
       break;
     case Opcode::kSgd:
       if (i.lr < -32768 || i.lr > 32767) {
@@ -183,7 +183,6 @@ inline std::optional<Instr> decode(uint64_t w) {
       i.side = static_cast<uint32_t>(kVpuSide.get(w));
       i.bias = static_cast<uint32_t>(kVpuBias.get(w));
       i.cfg = static_cast<uint32_t>(kVpuCfg.get(w));
-      i.acc = kVpuAcc.get(w) != 0;
       break;
     case Opcode::kLoadw:
       i.addr = static_cast<uint32_t>(kLoadwAddr.get(w));
@@ -197,6 +196,7 @@ inline std::optional<Instr> decode(uint64_t w) {
       i.k = static_cast<uint32_t>(kMatmulK.get(w));
       i.n = static_cast<uint32_t>(kMatmulN.get(w));
       i.t = kMatmulT.get(w) != 0;
+      i.acc = kMatmulAcc.get(w) != 0;
       break;
     case Opcode::kSgd:
       i.theta = static_cast<uint32_t>(kSgdTheta.get(w));

@@ -150,7 +150,7 @@ struct TpuOutputs {
 class TpuModel {
  public:
   static constexpr int kReadPorts = 4;   // 0 activations/theta, 1 weights/grad, 2 bias, 3 side
-  static constexpr int kMaxMatmuls = 4;  // matmuls in flight
+  static constexpr int kMaxMatmuls = 8;  // matmuls in flight
   static constexpr int kLoopDepth = 4;   // loops nest 4 deep
   static constexpr int kMaxImemDepth = 1 << 16;  // host_req_addr is 16 bits
 
@@ -265,7 +265,6 @@ class TpuModel {
   isa::Error err_ = isa::Error::kNone;
   std::vector<LoopEntry> loops_;
   uint32_t op_cfg_ = 0, op_bias_ = 0, op_side_ = 0;  // the operation register
-  bool op_acc_ = false;
   std::vector<Matmul> matmuls_;  // issued and still to finish (in flight or delayed commands)
   std::vector<Load> loads_;      // the loader's commands still delivering rows
   HostPhase host_phase_ = HostPhase::kIdle;
@@ -304,7 +303,6 @@ inline void TpuModel::reset() {
   err_ = isa::Error::kNone;
   loops_.clear();
   op_cfg_ = op_bias_ = op_side_ = 0;
-  op_acc_ = false;
   matmuls_.clear();
   loads_.clear();
   host_phase_ = HostPhase::kIdle;
@@ -410,7 +408,7 @@ inline isa::Error TpuModel::check_addresses(const isa::Instr& i) const {
       break;
     case isa::Opcode::kMatmul:
       if (out_of_range(i.act, i.t ? n : i.rows) || out_of_range(i.out, i.rows) ||
-          (uses_bias(op_cfg_) && out_of_range(op_bias_, op_acc_ ? i.rows : 1)) ||
+          (!i.acc && uses_bias(op_cfg_) && out_of_range(op_bias_, 1)) ||
           (uses_side(op_cfg_) && out_of_range(op_side_, i.rows))) {
         return isa::Error::kAddress;
       }
@@ -480,9 +478,10 @@ inline void TpuModel::decode(Comb& c, const UbOutputs& ub_reg, bool sgd_busy) co
     case isa::Opcode::kMatmul: {
       const int64_t side_d = 2 * static_cast<int64_t>(n) + 1;
       bool hazard = raw_hazard(i.act, uint64_t{i.act} + (i.t ? n : i.rows) - 1, 1, !i.t);
-      if (uses_bias(op_cfg_)) {
-        hazard = hazard || raw_hazard(op_bias_, uint64_t{op_bias_} + (op_acc_ ? i.rows : 1) - 1,
-                                      side_d, op_acc_);
+      if (i.acc) {  // the output rows, streamed as bias rows
+        hazard = hazard || raw_hazard(i.out, uint64_t{i.out} + i.rows - 1, side_d, true);
+      } else if (uses_bias(op_cfg_)) {
+        hazard = hazard || raw_hazard(op_bias_, op_bias_, side_d, false);
       }
       if (uses_side(op_cfg_)) {
         hazard = hazard || raw_hazard(op_side_, uint64_t{op_side_} + i.rows - 1, side_d, true);
@@ -741,14 +740,16 @@ inline void TpuModel::step(const TpuInputs& in) {
         op_cfg_ = i.cfg;
         op_bias_ = i.bias;
         op_side_ = i.side;
-        op_acc_ = i.acc;
         break;
       case isa::Opcode::kLoadw:
         loads_.push_back(Load{now_, i.rows});
         break;
       case isa::Opcode::kMatmul:
-        matmuls_.push_back(Matmul{now_, i.rows, i.out, i.n, op_cfg_, op_bias_, op_side_,
-                                  uses_bias(op_cfg_), uses_side(op_cfg_), op_acc_});
+        // acc: the bias stage adds the output rows themselves (mask bit 0 taken as set).
+        matmuls_.push_back(Matmul{now_, i.rows, i.out, i.n,
+                                  i.acc ? op_cfg_ | (uint32_t{kMaskBias} << 11) : op_cfg_,
+                                  i.acc ? i.out : op_bias_, op_side_,
+                                  i.acc || uses_bias(op_cfg_), uses_side(op_cfg_), i.acc});
         break;
       case isa::Opcode::kSync:
         state_ = isa::State::kSync;

@@ -178,7 +178,6 @@ package tpu_pkg;
   localparam int FVpuSide     = 0;   // 16
   localparam int FVpuBias     = 16;  // 16
   localparam int FVpuCfg      = 32;  // 15 (vpu_cfg_t)
-  localparam int FVpuAcc      = 47;  // 1
   localparam int FLoadwAddr   = 0;   // 16
   localparam int FLoadwRows   = 16;  // 8
   localparam int FLoadwT      = 24;  // 1
@@ -188,6 +187,7 @@ package tpu_pkg;
   localparam int FMatmulK     = 44;  // 5
   localparam int FMatmulN     = 49;  // 5
   localparam int FMatmulT     = 54;  // 1
+  localparam int FMatmulAcc   = 55;  // 1
   localparam int FSgdTheta    = 0;   // 16
   localparam int FSgdGrad     = 16;  // 16
   localparam int FSgdCount    = 32;  // 11
@@ -200,9 +200,9 @@ package tpu_pkg;
     unique case (op)
       OpLoop:   used_bits = 60'hFFFF;
       OpSeed:   used_bits = 60'hFFFF_FFFF;
-      OpVpu:    used_bits = 60'hFFFF_FFFF_FFFF;
+      OpVpu:    used_bits = 60'h7FFF_FFFF_FFFF;
       OpLoadw:  used_bits = 60'h1FF_FFFF;
-      OpMatmul: used_bits = 60'h7F_FFFF_FFFF_FFFF;
+      OpMatmul: used_bits = 60'hFF_FFFF_FFFF_FFFF;
       OpSgd:    used_bits = 60'hFFF_FFFF_FFFF_FFFF;
       default:  used_bits = '0;  // nop, halt, sync, endl, and the illegal opcodes
     endcase

@@ -125,27 +125,23 @@ inline std::string mlp_epoch_asm(const MlpShape& s, const MlpLayout& l) {
     << "  matmul " << l.d2 << ", " << l.d1 << ", rows=" << s.batch << ", k=" << s.n2
     << ", n=" << s.n1 << "\n"
     << "  ; gradients, one batch chunk at a time: dW = D^T H, db = 1^T D; chunks after\n"
-    << "  ; the first add the partial sums so far (vpu acc: one bias row per output row)\n";
+    << "  ; the first add onto G (matmul acc: out += act x W)\n"
+    << "  vpu mask=none\n";
   for (int c = 0; c < l.chunks; ++c) {
     const int off = c * l.chunk;
-    // Each gradient block's rows, as the bias rows to accumulate onto after chunk 0.
-    auto acc = [&](int rows_at) {
-      if (c == 0) return std::string();
-      return "  vpu mask=bias, bias=" + std::to_string(rows_at) + ", acc\n";
-    };
-    if (c == 0) a << "  vpu mask=none\n";
+    const std::string acc = c == 0 ? "" : ", acc";
     a << "  loadw " << l.h1 + off << ", rows=" << l.chunk << "\n"
-      << acc(l.w2(l.g)) << "  matmul " << l.d2 + off << ", " << l.w2(l.g) << ", rows=" << s.n2
-      << ", k=" << l.chunk << ", n=" << s.n1 << ", t\n"
+      << "  matmul " << l.d2 + off << ", " << l.w2(l.g) << ", rows=" << s.n2 << ", k=" << l.chunk
+      << ", n=" << s.n1 << ", t" << acc << "\n"
       << "  loadw " << l.x + off << ", rows=" << l.chunk << "\n"
-      << acc(l.w1(l.g)) << "  matmul " << l.d1 + off << ", " << l.w1(l.g) << ", rows=" << s.n1
-      << ", k=" << l.chunk << ", n=" << s.n0 << ", t\n"
+      << "  matmul " << l.d1 + off << ", " << l.w1(l.g) << ", rows=" << s.n1 << ", k=" << l.chunk
+      << ", n=" << s.n0 << ", t" << acc << "\n"
       << "  loadw " << l.d1 + off << ", rows=" << l.chunk << "\n"
-      << acc(l.b1(l.g)) << "  matmul " << l.ones << ", " << l.b1(l.g) << ", rows=1, k=" << l.chunk
-      << ", n=" << s.n1 << "\n"
+      << "  matmul " << l.ones << ", " << l.b1(l.g) << ", rows=1, k=" << l.chunk << ", n=" << s.n1
+      << acc << "\n"
       << "  loadw " << l.d2 + off << ", rows=" << l.chunk << "\n"
-      << acc(l.b2(l.g)) << "  matmul " << l.ones << ", " << l.b2(l.g) << ", rows=1, k=" << l.chunk
-      << ", n=" << s.n2 << "\n";
+      << "  matmul " << l.ones << ", " << l.b2(l.g) << ", rows=1, k=" << l.chunk << ", n=" << s.n2
+      << acc << "\n";
   }
   a << "  sgd " << l.p << ", " << l.g << ", count=" << l.p_rows << ", lr=" << lr_literal(s)
     << (s.stochastic ? ", stochastic" : "") << "\n";

@@ -530,23 +530,26 @@ TEST(GoldenTpu, RawHazardOnSideRows) {
   EXPECT_EQ(b.tpu.buffer().row(11), (Row{0, 0}));
 }
 
-TEST(GoldenTpu, AtMostFourMatmulsInFlight) {
+TEST(GoldenTpu, AtMostEightMatmulsInFlight) {
   Bench b;
   load_matrices(b);
-  // One-row matmuls: port 0 is ready the cycle after each issue, so they issue at s+2 .. s+5.
-  // The first is in flight s+3 .. s+2+2N+5+1 = s+12; the fifth waits until s+13.
-  b.load({loadw(0, 2), matmul(2, 8, 1, 2, 2), matmul(2, 9, 1, 2, 2), matmul(2, 10, 1, 2, 2),
-          matmul(2, 11, 1, 2, 2), matmul(2, 12, 1, 2, 2), halt()});
+  // One-row matmuls: port 0 is ready the cycle after each issue, so they issue at s+2 .. s+9.
+  // The first is in flight s+3 .. s+2+2N+5+1 = s+12; the ninth (pc 9) waits until s+13.
+  std::vector<uint64_t> prog = {loadw(0, 2)};
+  for (uint32_t r = 8; r <= 16; ++r) prog.push_back(matmul(2, r, 1, 2, 2));
+  prog.push_back(halt());
+  b.load(prog);
   const uint64_t s = b.start();
-  b.run_to(s + 30);
-  for (uint64_t c = s + 6; c <= s + 13; ++c) EXPECT_EQ(b.at(c).pc, 5u) << c;
-  EXPECT_EQ(b.at(s + 14).pc, 6u);
-  // Writes: t+2N+6 for t = s+2 .. s+5 and s+13.
-  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 12, s + 13, s + 14, s + 15, s + 23}));
-  // The fifth is in flight through s+13+10 = s+23; halt s+24; Done s+25.
+  b.run_to(s + 40);
+  for (uint64_t c = s + 10; c <= s + 13; ++c) EXPECT_EQ(b.at(c).pc, 9u) << c;
+  EXPECT_EQ(b.at(s + 14).pc, 10u);
+  // Writes: t+2N+6 for t = s+2 .. s+9 and s+13.
+  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 12, s + 13, s + 14, s + 15, s + 16, s + 17,
+                                          s + 18, s + 19, s + 23}));
+  // The ninth is in flight through s+13+10 = s+23; halt s+24; Done s+25.
   EXPECT_EQ(b.at(s + 24).state, State::kRunning);
   EXPECT_EQ(b.at(s + 25).state, State::kDone);
-  for (uint32_t r = 8; r <= 12; ++r) EXPECT_EQ(b.tpu.buffer().row(r), kY0) << r;
+  for (uint32_t r = 8; r <= 16; ++r) EXPECT_EQ(b.tpu.buffer().row(r), kY0) << r;
 }
 
 TEST(GoldenTpu, HostPortWaitsForTheBufferWhileRunning) {

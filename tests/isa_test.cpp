@@ -47,7 +47,6 @@ void expect_same(Decoder& probe, uint64_t w) {
       EXPECT_EQ(rtl.vpu_side_o, i.side);
       EXPECT_EQ(rtl.vpu_bias_o, i.bias);
       EXPECT_EQ(rtl.vpu_cfg_o, i.cfg);
-      EXPECT_EQ(rtl.vpu_acc_o != 0, i.acc);
       break;
     case Opcode::kLoadw:
       EXPECT_EQ(rtl.loadw_addr_o, i.addr);
@@ -61,6 +60,7 @@ void expect_same(Decoder& probe, uint64_t w) {
       EXPECT_EQ(rtl.matmul_k_o, i.k);
       EXPECT_EQ(rtl.matmul_n_o, i.n);
       EXPECT_EQ(rtl.matmul_t_o != 0, i.t);
+      EXPECT_EQ(rtl.matmul_acc_o != 0, i.acc);
       break;
     case Opcode::kSgd:
       EXPECT_EQ(rtl.sgd_theta_o, i.theta);

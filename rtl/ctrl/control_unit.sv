@@ -49,7 +49,7 @@ module control_unit #(
   output logic [31:0]             seed_o
 );
   localparam int N          = ArrayDim;
-  localparam int Slots      = 4;   // matmuls in flight at most
+  localparam int Slots      = 8;   // matmuls in flight at most
   localparam int LoopDepth  = 4;
   localparam int SideAge    = 2 * N;       // side reads, cycles after issue
   localparam int WriteAge   = 2 * N + 5;   // write command
@@ -67,7 +67,6 @@ module control_unit #(
   // Operation register (the last `vpu`).
   tpu_pkg::vpu_cfg_t op_cfg_q;
   logic [15:0]       op_bias_q, op_side_q;
-  logic              op_acc_q;  // one bias row per output row (K-tiled accumulation)
 
   // Loop stack.
   logic [LoopDepth*16-1:0] loop_start_q, loop_count_q;
@@ -111,7 +110,6 @@ module control_unit #(
     .vpu_side_o       (f_side),
     .vpu_bias_o       (f_bias),
     .vpu_cfg_o        (f_cfg),
-    .vpu_acc_o        (f_acc),
     .loadw_addr_o     (f_addr),
     .loadw_rows_o     (f_ld_rows),
     .loadw_t_o        (f_ld_t),
@@ -121,6 +119,7 @@ module control_unit #(
     .matmul_k_o       (f_k),
     .matmul_n_o       (f_n),
     .matmul_t_o       (f_mm_t),
+    .matmul_acc_o     (f_acc),
     .sgd_theta_o      (f_theta),
     .sgd_grad_o       (f_grad),
     .sgd_count_o      (f_sgd_count),
@@ -135,15 +134,21 @@ module control_unit #(
 
   // Rows the matmul in decode reads: activations, the bias row, the side rows.
   logic        uses_bias, uses_side;
-  logic [15:0] act_rows, ld_rows_read, bias_rows;
-  tpu_pkg::vpu_cfg_t f_cfg_s;
+  logic [15:0] act_rows, ld_rows_read, bias_start, bias_rows;
+  tpu_pkg::vpu_cfg_t f_cfg_s, mm_cfg;
   assign f_cfg_s   = f_cfg;
-  assign uses_bias = op_cfg_q.mask[tpu_pkg::MaskBias];
+  // An accumulating matmul (acc) adds its output rows themselves, one per result row.
+  assign uses_bias = op_cfg_q.mask[tpu_pkg::MaskBias] || f_acc;
+  always_comb begin
+    mm_cfg = op_cfg_q;
+    mm_cfg.mask[tpu_pkg::MaskBias] = uses_bias;
+  end
   assign uses_side = op_cfg_q.mask[tpu_pkg::MaskLoss]
                      || (op_cfg_q.mask[tpu_pkg::MaskDeriv] && op_cfg_q.deriv_src);
   assign act_rows     = f_mm_t ? 16'(N) : 16'(f_mm_rows);
   assign ld_rows_read = f_ld_t ? 16'(N) : 16'(f_ld_rows);
-  assign bias_rows    = op_acc_q ? 16'(f_mm_rows) : 16'd1;
+  assign bias_start   = f_acc ? f_out : op_bias_q;
+  assign bias_rows    = f_acc ? 16'(f_mm_rows) : 16'd1;
 
   // A RAW hazard (docs/architecture.md): rows [start, start+rows-1], read from cycle
   // t + d on, one row per cycle in address order (streamed) or all from the first cycle
@@ -201,14 +206,14 @@ module control_unit #(
               || (f_mm_t && 32'(f_mm_rows) > N)) begin
             dec_err = tpu_pkg::ErrField;
           end else if (!fits(f_act, act_rows) || !fits(f_out, 16'(f_mm_rows))
-                       || (uses_bias && !fits(op_bias_q, bias_rows))
+                       || (uses_bias && !fits(bias_start, bias_rows))
                        || (uses_side && !fits(op_side_q, 16'(f_mm_rows)))) begin
             dec_err = tpu_pkg::ErrAddress;
           end else begin
             wait_now = !ub_rd_ready_i[0] || table_full || !sgd_idle
                        || raw(f_act, act_rows, 1, !f_mm_t, e_valid_q, e_out_q, e_rows_q,
                               e_age_q)
-                       || (uses_bias && raw(op_bias_q, bias_rows, SideAge + 1, op_acc_q,
+                       || (uses_bias && raw(bias_start, bias_rows, SideAge + 1, f_acc,
                                             e_valid_q, e_out_q, e_rows_q, e_age_q))
                        || (uses_side && raw(op_side_q, 16'(f_mm_rows), SideAge + 1, 1'b1,
                                             e_valid_q, e_out_q, e_rows_q, e_age_q));
@@ -272,7 +277,6 @@ module control_unit #(
       op_cfg_q     <= '0;
       op_bias_q    <= '0;
       op_side_q    <= '0;
-      op_acc_q     <= 1'b0;
     end else begin
       pc_q <= pc_d;
       if (state_q == tpu_pkg::StRunning || state_q == tpu_pkg::StSync) cycles_q <= cycles_q + 1;
@@ -294,7 +298,6 @@ module control_unit #(
             op_cfg_q  <= f_cfg_s;
             op_bias_q <= f_bias;
             op_side_q <= f_side;
-            op_acc_q  <= f_acc;
           end
           tpu_pkg::OpLoop: begin
             loop_start_q[32'(sp_q)*16 +: 16] <= pc_q + 16'd1;
@@ -320,10 +323,10 @@ module control_unit #(
   assign issue_sgd = issue && op == tpu_pkg::OpSgd;
 
   // Free slot for a new matmul: the lowest.
-  logic [1:0] free_slot;
+  logic [$clog2(Slots)-1:0] free_slot;
   always_comb begin
     free_slot = '0;
-    for (int s = Slots - 1; s >= 0; s--) if (!e_valid_q[s]) free_slot = 2'(s);
+    for (int s = Slots - 1; s >= 0; s--) if (!e_valid_q[s]) free_slot = $clog2(Slots)'(s);
   end
 
   // Per-slot events this cycle.
@@ -357,14 +360,14 @@ module control_unit #(
       end
       if (issue_mm) begin
         e_valid_q[free_slot]                               <= 1'b1;
-        e_acc_q[free_slot]                                 <= op_acc_q;
+        e_acc_q[free_slot]                                 <= f_acc;
         e_age_q[32'(free_slot)*16 +: 16]                   <= 16'd1;
         e_out_q[32'(free_slot)*16 +: 16]                   <= f_out;
         e_rows_q[32'(free_slot)*16 +: 16]                  <= 16'(f_mm_rows);
         e_n_q[32'(free_slot)*LanesW +: LanesW]             <= LanesW'(f_n);
-        e_bias_q[32'(free_slot)*16 +: 16]                  <= op_bias_q;
+        e_bias_q[32'(free_slot)*16 +: 16]                  <= bias_start;
         e_side_q[32'(free_slot)*16 +: 16]                  <= op_side_q;
-        e_cfg_q[32'(free_slot)*tpu_pkg::VpuCfgWidth +: tpu_pkg::VpuCfgWidth] <= op_cfg_q;
+        e_cfg_q[32'(free_slot)*tpu_pkg::VpuCfgWidth +: tpu_pkg::VpuCfgWidth] <= mm_cfg;
       end
     end
   end

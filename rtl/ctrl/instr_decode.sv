@@ -10,7 +10,6 @@ module instr_decode (
   output logic [15:0]     vpu_side_o,
   output logic [15:0]     vpu_bias_o,
   output logic [14:0]     vpu_cfg_o,
-  output logic            vpu_acc_o,
   output logic [15:0]     loadw_addr_o,
   output logic [7:0]      loadw_rows_o,
   output logic            loadw_t_o,
@@ -20,6 +19,7 @@ module instr_decode (
   output logic [4:0]      matmul_k_o,
   output logic [4:0]      matmul_n_o,
   output logic            matmul_t_o,
+  output logic            matmul_acc_o,
   output logic [15:0]     sgd_theta_o,
   output logic [15:0]     sgd_grad_o,
   output logic [10:0]     sgd_count_o,
@@ -34,7 +34,6 @@ module instr_decode (
   assign vpu_side_o       = instr_i[tpu_pkg::FVpuSide +: 16];
   assign vpu_bias_o       = instr_i[tpu_pkg::FVpuBias +: 16];
   assign vpu_cfg_o        = instr_i[tpu_pkg::FVpuCfg +: tpu_pkg::VpuCfgWidth];
-  assign vpu_acc_o        = instr_i[tpu_pkg::FVpuAcc];
   assign loadw_addr_o     = instr_i[tpu_pkg::FLoadwAddr +: 16];
   assign loadw_rows_o     = instr_i[tpu_pkg::FLoadwRows +: 8];
   assign loadw_t_o        = instr_i[tpu_pkg::FLoadwT];
@@ -44,6 +43,7 @@ module instr_decode (
   assign matmul_k_o       = instr_i[tpu_pkg::FMatmulK +: 5];
   assign matmul_n_o       = instr_i[tpu_pkg::FMatmulN +: 5];
   assign matmul_t_o       = instr_i[tpu_pkg::FMatmulT];
+  assign matmul_acc_o     = instr_i[tpu_pkg::FMatmulAcc];
   assign sgd_theta_o      = instr_i[tpu_pkg::FSgdTheta +: 16];
   assign sgd_grad_o       = instr_i[tpu_pkg::FSgdGrad +: 16];
   assign sgd_count_o      = instr_i[tpu_pkg::FSgdCount +: 11];

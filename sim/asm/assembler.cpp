@@ -215,22 +215,22 @@ struct Form {
   std::vector<std::string> positional;
   std::vector<std::string> keys;  // allowed keys
   bool keys_required;             // every key must be given
-  std::string flag;               // "" when the form has none
+  std::vector<std::string> flags;  // the bare words the form accepts
 };
 
 const std::vector<Form>& forms() {
   using isa::Opcode;
   static const std::vector<Form> kForms = {
-      {"nop", Opcode::kNop, {}, {}, false, ""},
-      {"halt", Opcode::kHalt, {}, {}, false, ""},
-      {"sync", Opcode::kSync, {}, {}, false, ""},
-      {"loop", Opcode::kLoop, {"count"}, {}, false, ""},
-      {"endl", Opcode::kEndl, {}, {}, false, ""},
-      {"seed", Opcode::kSeed, {"seed"}, {}, false, ""},
-      {"vpu", Opcode::kVpu, {}, {"mask", "act", "leak", "batch", "src", "bias", "side"}, false, "acc"},
-      {"loadw", Opcode::kLoadw, {"addr"}, {"rows"}, true, "t"},
-      {"matmul", Opcode::kMatmul, {"act", "out"}, {"rows", "k", "n"}, true, "t"},
-      {"sgd", Opcode::kSgd, {"theta", "grad"}, {"count", "lr"}, true, "stochastic"},
+      {"nop", Opcode::kNop, {}, {}, false, {}},
+      {"halt", Opcode::kHalt, {}, {}, false, {}},
+      {"sync", Opcode::kSync, {}, {}, false, {}},
+      {"loop", Opcode::kLoop, {"count"}, {}, false, {}},
+      {"endl", Opcode::kEndl, {}, {}, false, {}},
+      {"seed", Opcode::kSeed, {"seed"}, {}, false, {}},
+      {"vpu", Opcode::kVpu, {}, {"mask", "act", "leak", "batch", "src", "bias", "side"}, false, {}},
+      {"loadw", Opcode::kLoadw, {"addr"}, {"rows"}, true, {"t"}},
+      {"matmul", Opcode::kMatmul, {"act", "out"}, {"rows", "k", "n"}, true, {"t", "acc"}},
+      {"sgd", Opcode::kSgd, {"theta", "grad"}, {"count", "lr"}, true, {"stochastic"}},
   };
   return kForms;
 }
@@ -553,12 +553,12 @@ class Assembler {
         if (ops.values.count(key) != 0) throw Failure{t[b].col, "duplicate key " + quoted(key)};
         if (b + 2 == e) throw Failure{col_at(e), "missing value for " + quoted(key)};
         ops.values[key] = {b + 2, e, t[b + 2].col};
-      } else if (e == b + 1 && t[b].kind == Tok::kName && !form.flag.empty() &&
-                 lower(t[b].text) == form.flag) {
-        if (ops.flags.count(form.flag) != 0) {
-          throw Failure{t[b].col, "duplicate flag " + quoted(form.flag)};
-        }
-        ops.flags[form.flag] = t[b].col;
+      } else if (e == b + 1 && t[b].kind == Tok::kName &&
+                 std::find(form.flags.begin(), form.flags.end(), lower(t[b].text)) !=
+                     form.flags.end()) {
+        const std::string flag = lower(t[b].text);
+        if (ops.flags.count(flag) != 0) throw Failure{t[b].col, "duplicate flag " + quoted(flag)};
+        ops.flags[flag] = t[b].col;
       } else {
         throw Failure{t[b].col, "unexpected operand " + quoted(t[b].text)};
       }
@@ -724,7 +724,6 @@ class Assembler {
         if (has("src")) cfg.deriv_src = deriv_src(s, ops.values.at("src"));
         if (has("bias")) i.bias = field(s, ops, "bias", isa::kVpuBias.width, cols);
         if (has("side")) i.side = field(s, ops, "side", isa::kVpuSide.width, cols);
-        i.acc = ops.flags.count("acc") != 0;
         i.cfg = isa::pack_cfg(cfg);
         break;
       }
@@ -740,6 +739,7 @@ class Assembler {
         i.k = field(s, ops, "k", isa::kMatmulK.width, cols);
         i.n = field(s, ops, "n", isa::kMatmulN.width, cols);
         i.t = ops.flags.count("t") != 0;
+        i.acc = ops.flags.count("acc") != 0;
         break;
       case isa::Opcode::kSgd:
         i.theta = field(s, ops, "theta", isa::kSgdTheta.width, cols);
@@ -902,12 +902,9 @@ class Assembler {
         const isa::VpuCfgFields cfg = isa::unpack_cfg(vpu_.cfg);
         const std::string from =
             vpu_line_ > 0 ? " (set by the vpu on line " + std::to_string(vpu_line_) + ")" : "";
-        const Wide bias_rows = vpu_.acc ? Wide{i.rows} : Wide{1};
-        if ((cfg.mask & golden::kMaskBias) != 0 && Wide{vpu_.bias} + bias_rows > depth) {
+        // With acc the bias rows are the output rows, checked above.
+        if (!i.acc && (cfg.mask & golden::kMaskBias) != 0 && vpu_.bias >= depth) {
           throw Failure{col, "bias row " + std::to_string(vpu_.bias) + from +
-                                 (vpu_.acc ? " (accumulating " + std::to_string(i.rows) +
-                                                 " rows)"
-                                           : std::string()) +
                                  " lies outside the buffer (" + wide_str(depth) + " rows)"};
         }
         const bool side = (cfg.mask & golden::kMaskLoss) != 0 ||

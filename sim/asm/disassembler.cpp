@@ -52,7 +52,7 @@ std::string vpu_text(const isa::Instr& i) {
   }
   return "vpu mask=" + mask + ", act=" + act + ", leak=" + u(cfg.leak_shift) +
          ", batch=" + u(cfg.batch_log2) + ", src=" + (cfg.deriv_src ? "s" : "z") +
-         ", bias=" + u(i.bias) + ", side=" + u(i.side) + (i.acc ? ", acc" : "");
+         ", bias=" + u(i.bias) + ", side=" + u(i.side);
 }
 
 }  // namespace
@@ -95,7 +95,7 @@ std::string disassemble_one(uint64_t word) {
       return "loadw " + u(i.addr) + ", rows=" + u(i.rows) + (i.t ? ", t" : "");
     case isa::Opcode::kMatmul:
       return "matmul " + u(i.act) + ", " + u(i.out) + ", rows=" + u(i.rows) + ", k=" + u(i.k) +
-             ", n=" + u(i.n) + (i.t ? ", t" : "");
+             ", n=" + u(i.n) + (i.t ? ", t" : "") + (i.acc ? ", acc" : "");
     case isa::Opcode::kSgd:
       return "sgd " + u(i.theta) + ", " + u(i.grad) + ", count=" + u(i.count) +
              ", lr=" + fixed_to_text(i.lr) + (i.stochastic ? ", stochastic" : "");

@@ -35,7 +35,6 @@ start:
         vpu side=Y, bias=B, mask=loss, batch=2
         vpu act=identity, leak=0, batch=0, src=z, bias=0, side=0, mask=act
         vpu act=3                ; the reserved code: decode rejects it (ErrField)
-        vpu mask=bias, bias=B, acc  ; one bias row per output row (K-tiled accumulation)
 
         ; loadw: plain and transposed, field maxima
         loadw W, rows=N
@@ -48,6 +47,8 @@ start:
         matmul X, H, n=2, k=3, rows=N, t
         matmul 65535, 65535, rows=4095, k=31, n=31, t
         matmul 0, 0, rows=0, k=0, n=0
+        matmul X, H, rows=2, k=2, n=1, acc     ; H += X W (K-tiled accumulation)
+        matmul X, H, acc, t, rows=1, k=1, n=1  ; flags in any order
 
         ; sgd: fixed-point, whole and raw learning rates
         sgd W, G, count=N + 2, lr=0.25
