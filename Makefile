@@ -41,10 +41,13 @@ deps:
 	  bash scripts/install-deps.sh; \
 	fi
 
+# Verilator's CMake support lists the generated C++ files when CMake configures, so an
+# RTL change can change that list: configure again whenever an .sv file is newer.
 configure: deps
 	@if [ ! -f $(BUILD)/CMakeCache.txt ] \
-	    || ! grep -q "^TPU_SIM_ARRAY:STRING=$(ARRAY)$$" $(BUILD)/CMakeCache.txt; then \
-	  cmake -S . -B $(BUILD) -DTPU_SIM_ARRAY=$(ARRAY) $(CMAKE_ARGS); \
+	    || ! grep -q "^TPU_SIM_ARRAY:STRING=$(ARRAY)$$" $(BUILD)/CMakeCache.txt \
+	    || [ -n "$$(find rtl tb/rtl -name '*.sv' -newer $(BUILD)/CMakeCache.txt)" ]; then \
+	  cmake -S . -B $(BUILD) -DTPU_SIM_ARRAY=$(ARRAY) $(CMAKE_ARGS) && touch $(BUILD)/CMakeCache.txt; \
 	fi
 
 build: configure

@@ -153,26 +153,56 @@ module control_unit #(
   // A RAW hazard (docs/architecture.md): rows [start, start+rows-1], read from cycle
   // t + d on, one row per cycle in address order (streamed) or all from the first cycle
   // (block), meet the output rows of a matmul in flight that writes one of them too late.
-  // Slot s issued in cycle t_w = t - age writes row o+j at the end of t_w + 2N + 6 + j.
-  function automatic logic raw(input logic [15:0] start, input logic [15:0] rows,
+  // Slot s, issued age cycles ago, writes row o+j at the end of cycle t - age + 2N + 6 + j:
+  // a read of row r in cycle t + d + (r - start) (streamed; block: every row in t + d)
+  // comes too late for the write unless age + o > 2N + 6 - d + lim, where lim is start
+  // (streamed) or the last overlapping row (block). Decode checks every row against
+  // UbDepth before it looks for hazards, so rows and ages fit RawW bits: few LUTs.
+  localparam int RawW = $clog2(UbDepth + 2 * N + 8) + 1;
+  logic [Slots*RawW-1:0] slot_last, slot_age_o;  // o + rows - 1, age + o
+
+  always_comb begin
+    for (int s = 0; s < Slots; s++) begin
+      slot_last[s*RawW +: RawW]  = RawW'(e_out_q[s*16 +: 16]) + RawW'(e_rows_q[s*16 +: 16])
+                                   - RawW'(1);
+      slot_age_o[s*RawW +: RawW] = RawW'(e_age_q[s*16 +: 16]) + RawW'(e_out_q[s*16 +: 16]);
+    end
+  end
+
+  function automatic logic raw(input logic [RawW-1:0] start, input logic [RawW-1:0] rows,
                                input int d, input logic streamed,
                                input logic [Slots-1:0] valid, input logic [Slots*16-1:0] outs,
-                               input logic [Slots*16-1:0] counts,
-                               input logic [Slots*16-1:0] ages);
-    int first, last, o, o_last, bound;
+                               input logic [Slots*RawW-1:0] lasts,
+                               input logic [Slots*RawW-1:0] age_o);
+    logic [RawW-1:0] first, last, o, o_last, lim;
     raw   = 1'b0;
-    first = 32'(start);
-    last  = 32'(start) + 32'(rows) - 1;
+    first = start;
+    last  = start + rows - RawW'(1);
     for (int s = 0; s < Slots; s++) begin
-      o      = 32'(outs[s*16 +: 16]);
-      o_last = o + 32'(counts[s*16 +: 16]) - 1;
-      if (valid[s] && first <= o_last && o <= last) begin
-        bound = streamed ? (2 * N + 6 - d + first - o)
-                         : (2 * N + 6 - d + ((last < o_last) ? last : o_last) - o);
-        if (32'(ages[s*16 +: 16]) <= bound) raw = 1'b1;
+      o      = RawW'(outs[s*16 +: 16]);
+      o_last = lasts[s*RawW +: RawW];
+      lim    = streamed ? first : ((last < o_last) ? last : o_last);
+      if (valid[s] && first <= o_last && o <= last
+          && age_o[s*RawW +: RawW] <= RawW'(2 * N + 6 - d) + lim) begin
+        raw = 1'b1;
       end
     end
   endfunction
+
+  // One check serves the activation rows of a matmul and the rows of a loadw (never both).
+  logic [RawW-1:0] rd_start, rd_rows;
+  logic            rd_streamed;
+  assign rd_start    = (op == tpu_pkg::OpLoadw) ? RawW'(f_addr) : RawW'(f_act);
+  assign rd_rows     = (op == tpu_pkg::OpLoadw) ? RawW'(ld_rows_read) : RawW'(act_rows);
+  assign rd_streamed = (op == tpu_pkg::OpLoadw) ? !f_ld_t : !f_mm_t;
+
+  logic raw_rd, raw_bias, raw_side;
+  assign raw_rd   = raw(rd_start, rd_rows, 1, rd_streamed, e_valid_q, e_out_q, slot_last,
+                        slot_age_o);
+  assign raw_bias = uses_bias && raw(RawW'(bias_start), RawW'(bias_rows), SideAge + 1, f_acc,
+                                     e_valid_q, e_out_q, slot_last, slot_age_o);
+  assign raw_side = uses_side && raw(RawW'(op_side_q), RawW'(f_mm_rows), SideAge + 1, 1'b1,
+                                     e_valid_q, e_out_q, slot_last, slot_age_o);
 
   logic [3:0] dec_err;   // the error this instruction raises, ErrNone when legal
   logic       wait_now;  // legal but must wait this cycle
@@ -197,9 +227,7 @@ module control_unit #(
         tpu_pkg::OpLoadw: begin
           if (f_ld_rows == '0 || 32'(f_ld_rows) > N)     dec_err = tpu_pkg::ErrField;
           else if (!fits(f_addr, ld_rows_read))          dec_err = tpu_pkg::ErrAddress;
-          else wait_now = !ub_rd_ready_i[1] || !sgd_idle
-                          || raw(f_addr, ld_rows_read, 1, !f_ld_t, e_valid_q, e_out_q, e_rows_q,
-                                 e_age_q);
+          else wait_now = !ub_rd_ready_i[1] || !sgd_idle || raw_rd;
         end
         tpu_pkg::OpMatmul: begin
           if (f_mm_rows == '0 || f_k == '0 || 32'(f_k) > N || f_n == '0 || 32'(f_n) > N
@@ -211,12 +239,7 @@ module control_unit #(
             dec_err = tpu_pkg::ErrAddress;
           end else begin
             wait_now = !ub_rd_ready_i[0] || table_full || !sgd_idle
-                       || raw(f_act, act_rows, 1, !f_mm_t, e_valid_q, e_out_q, e_rows_q,
-                              e_age_q)
-                       || (uses_bias && raw(bias_start, bias_rows, SideAge + 1, f_acc,
-                                            e_valid_q, e_out_q, e_rows_q, e_age_q))
-                       || (uses_side && raw(op_side_q, 16'(f_mm_rows), SideAge + 1, 1'b1,
-                                            e_valid_q, e_out_q, e_rows_q, e_age_q));
+                       || raw_rd || raw_bias || raw_side;
           end
         end
         tpu_pkg::OpSgd: begin
