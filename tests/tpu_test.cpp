@@ -153,6 +153,27 @@ TEST_F(Tpu, BackToBackWeightLoadsKeepTheirRows) {
             tpu::golden::matmul_fixed(a.cast<int64_t>(), w2.cast<int64_t>()));
 }
 
+// A product tiled along K: out = A1 W1, then out += A2 W2 (matmul acc), each tile rounded
+// at the array's edge and the sum saturated in the vector unit's bias stage.
+TEST_F(Tpu, AccumulatingMatmulAddsATiledProduct) {
+  const std::string n = std::to_string(kDim), m = std::to_string(kDim + 1);
+  const Rows a1 = random_rows(kDim + 1, -900, 900), a2 = random_rows(kDim + 1, -900, 900);
+  const Rows w1 = random_rows(kDim, -400, 400), w2 = random_rows(kDim, -400, 400);
+  store(0, a1);
+  store(20, a2);
+  store(40, w1);
+  store(50, w2);
+  const std::string shape = ", rows=" + m + ", k=" + n + ", n=" + n;
+  tb_->load_program(assemble("vpu mask=none\nloadw 40, rows=" + n + "\nmatmul 0, 60" + shape +
+                             "\nloadw 50, rows=" + n + "\nmatmul 20, 60" + shape +
+                             ", acc\nhalt\n"));
+  EXPECT_EQ(tb_->run(), State::kDone);
+  const auto p1 = tpu::golden::matmul_fixed(a1.cast<int64_t>(), w1.cast<int64_t>());
+  const auto p2 = tpu::golden::matmul_fixed(a2.cast<int64_t>(), w2.cast<int64_t>());
+  const tpu::golden::MatrixI want = (p1 + p2).cwiseMax(-32768).cwiseMin(32767);
+  EXPECT_EQ(load(60, kDim + 1).cast<int64_t>(), want);
+}
+
 TEST_F(Tpu, LoopsRepeatTheirBody) {
   store(0, random_rows(1, -100, 100));
   store(20, random_rows(kDim, -100, 100));
