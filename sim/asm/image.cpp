@@ -3,6 +3,9 @@
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <stdexcept>
 
 namespace tpu::assembler {
@@ -65,6 +68,13 @@ std::vector<uint64_t> from_hex(const std::string& text, const std::string& name)
     }
   }
   return words;
+}
+
+std::optional<std::string> read_input(const std::string& path) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace tpu::assembler

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,5 +18,9 @@ std::string to_hex(const std::vector<uint64_t>& words);
 // comments, and several words per line.
 std::vector<uint64_t> from_binary(const std::string& bytes, const std::string& name);
 std::vector<uint64_t> from_hex(const std::string& text, const std::string& name);
+
+// The whole of file `path`, or of standard input when `path` is "-"; nothing when the file
+// cannot be opened. Both command-line tools read their input this way.
+std::optional<std::string> read_input(const std::string& path);
 
 }  // namespace tpu::assembler

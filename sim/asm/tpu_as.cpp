@@ -2,7 +2,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -93,17 +92,12 @@ int main(int argc, char** argv) {
   if (dim.has_value() != depth.has_value()) return usage_error("--dim and --depth go together");
   if (output.empty()) output = default_output(input, hex);
 
-  std::string source;
-  if (input == "-") {
-    source.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    std::ifstream in(input, std::ios::binary);
-    if (!in) {
-      std::cerr << "tpu-as: cannot open '" << input << "'\n";
-      return 1;
-    }
-    source.assign(std::istreambuf_iterator<char>(in), {});
+  const std::optional<std::string> read = tpu::assembler::read_input(input);
+  if (!read) {
+    std::cerr << "tpu-as: cannot open '" << input << "'\n";
+    return 1;
   }
+  const std::string& source = *read;
 
   tpu::assembler::Program program;
   try {

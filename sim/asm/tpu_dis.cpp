@@ -1,7 +1,6 @@
 // tpu-dis: prints the assembly of a TPU program image; tpu-as turns it back into the same image.
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -57,17 +56,12 @@ int main(int argc, char** argv) {
   }
   if (input.empty()) return usage_error("no input file");
 
-  std::string bytes;
-  if (input == "-") {
-    bytes.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    std::ifstream in(input, std::ios::binary);
-    if (!in) {
-      std::cerr << "tpu-dis: cannot open '" << input << "'\n";
-      return 1;
-    }
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  const std::optional<std::string> read = tpu::assembler::read_input(input);
+  if (!read) {
+    std::cerr << "tpu-dis: cannot open '" << input << "'\n";
+    return 1;
   }
+  const std::string& bytes = *read;
 
   std::vector<uint64_t> words;
   try {
