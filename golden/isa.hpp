@@ -21,6 +21,8 @@ enum class Opcode : uint8_t {
   kLoadw = 0x7,
   kMatmul = 0x8,
   kSgd = 0x9,
+  kSeta = 0xA,
+  kAdda = 0xB,
 };
 
 // Status word states and error codes (docs/isa.md).
@@ -41,21 +43,28 @@ struct Instr {
   Opcode op = Opcode::kNop;
   uint32_t count = 0;       // loop: repetitions; sgd: rows
   uint32_t seed = 0;        // seed
-  uint32_t side = 0;        // vpu: first side row
+  uint32_t side = 0;        // vpu: first side row (before its register is added)
+  uint32_t side_reg = 0;    // vpu: address register added to side (0: none)
   uint32_t bias = 0;        // vpu: bias row
+  uint32_t bias_reg = 0;    // vpu: address register added to bias
   uint32_t cfg = 0;         // vpu: vpu_cfg_t, 15 bits
   bool acc = false;         // matmul: add to the rows already at out
   uint32_t addr = 0;        // loadw
+  uint32_t addr_reg = 0;    // loadw: address register added to addr
   uint32_t rows = 0;        // loadw, matmul
   bool t = false;           // loadw, matmul: transposed
   uint32_t act = 0;         // matmul
+  uint32_t act_reg = 0;     // matmul: address register added to act
   uint32_t out = 0;         // matmul
+  uint32_t out_reg = 0;     // matmul: address register added to out
   uint32_t k = 0;           // matmul: activation lanes
   uint32_t n = 0;           // matmul: output lanes
   uint32_t theta = 0;       // sgd
   uint32_t grad = 0;        // sgd
   int32_t lr = 0;           // sgd: Q8.8, signed 16 bits
   bool stochastic = false;  // sgd
+  uint32_t reg = 0;         // seta, adda: the address register (1..3; 0 is ErrField)
+  int32_t imm = 0;          // seta: 0..65535; adda: -32768..32767
 
   bool operator==(const Instr&) const = default;
 };
@@ -79,23 +88,33 @@ inline constexpr Field kOp{60, 4};
 inline constexpr Field kLoopCount{0, 16};
 inline constexpr Field kSeed{0, 32};
 inline constexpr Field kVpuSide{0, 16};
-inline constexpr Field kVpuBias{16, 16};
-inline constexpr Field kVpuCfg{32, 15};
+inline constexpr Field kVpuSideReg{16, 2};
+inline constexpr Field kVpuBias{18, 16};
+inline constexpr Field kVpuBiasReg{34, 2};
+inline constexpr Field kVpuCfg{36, 15};
 inline constexpr Field kLoadwAddr{0, 16};
-inline constexpr Field kLoadwRows{16, 8};
-inline constexpr Field kLoadwT{24, 1};
+inline constexpr Field kLoadwAddrReg{16, 2};
+inline constexpr Field kLoadwRows{18, 8};
+inline constexpr Field kLoadwT{26, 1};
 inline constexpr Field kMatmulAct{0, 16};
-inline constexpr Field kMatmulOut{16, 16};
-inline constexpr Field kMatmulRows{32, 12};
-inline constexpr Field kMatmulK{44, 5};
-inline constexpr Field kMatmulN{49, 5};
-inline constexpr Field kMatmulT{54, 1};
-inline constexpr Field kMatmulAcc{55, 1};
+inline constexpr Field kMatmulActReg{16, 2};
+inline constexpr Field kMatmulOut{18, 16};
+inline constexpr Field kMatmulOutReg{34, 2};
+inline constexpr Field kMatmulRows{36, 10};
+inline constexpr Field kMatmulK{46, 6};
+inline constexpr Field kMatmulN{52, 6};
+inline constexpr Field kMatmulT{58, 1};
+inline constexpr Field kMatmulAcc{59, 1};
 inline constexpr Field kSgdTheta{0, 16};
 inline constexpr Field kSgdGrad{16, 16};
 inline constexpr Field kSgdCount{32, 11};
 inline constexpr Field kSgdLr{43, 16};
 inline constexpr Field kSgdStochastic{59, 1};
+inline constexpr Field kAregImm{0, 16};
+inline constexpr Field kAregReg{16, 2};
+
+// Number of address registers a1..a3 (isa.md, "Address registers"); a[0] reads 0.
+inline constexpr int kAddrRegs = 4;
 
 // The bits a format uses besides the opcode; every other bit must be zero.
 inline uint64_t used_bits(Opcode op) {
@@ -110,12 +129,17 @@ inline uint64_t used_bits(Opcode op) {
     case Opcode::kSeed:
       return kSeed.mask();
     case Opcode::kVpu:
-      return kVpuSide.mask() | kVpuBias.mask() | kVpuCfg.mask();
+      return kVpuSide.mask() | kVpuSideReg.mask() | kVpuBias.mask() | kVpuBiasReg.mask() |
+             kVpuCfg.mask();
     case Opcode::kLoadw:
-      return kLoadwAddr.mask() | kLoadwRows.mask() | kLoadwT.mask();
+      return kLoadwAddr.mask() | kLoadwAddrReg.mask() | kLoadwRows.mask() | kLoadwT.mask();
     case Opcode::kMatmul:
-      return kMatmulAct.mask() | kMatmulOut.mask() | kMatmulRows.mask() | kMatmulK.mask() |
-             kMatmulN.mask() | kMatmulT.mask() | kMatmulAcc.mask();
+      return kMatmulAct.mask() | kMatmulActReg.mask() | kMatmulOut.mask() |
+             kMatmulOutReg.mask() | kMatmulRows.mask() | kMatmulK.mask() | kMatmulN.mask() |
+             kMatmulT.mask() | kMatmulAcc.mask();
+    case Opcode::kSeta:
+    case Opcode::kAdda:
+      return kAregImm.mask() | kAregReg.mask();
     case Opcode::kSgd:
       return kSgdTheta.mask() | kSgdGrad.mask() | kSgdCount.mask() | kSgdLr.mask() |
              kSgdStochastic.mask();
@@ -139,14 +163,31 @@ inline uint64_t encode(const Instr& i) {
       w |= kSeed.put(i.seed);
       break;
     case Opcode::kVpu:
-      w |= kVpuSide.put(i.side) | kVpuBias.put(i.bias) | kVpuCfg.put(i.cfg);
+      w |= kVpuSide.put(i.side) | kVpuSideReg.put(i.side_reg) | kVpuBias.put(i.bias) |
+           kVpuBiasReg.put(i.bias_reg) | kVpuCfg.put(i.cfg);
       break;
     case Opcode::kLoadw:
-      w |= kLoadwAddr.put(i.addr) | kLoadwRows.put(i.rows) | kLoadwT.put(i.t);
+      w |= kLoadwAddr.put(i.addr) | kLoadwAddrReg.put(i.addr_reg) | kLoadwRows.put(i.rows) |
+           kLoadwT.put(i.t);
       break;
     case Opcode::kMatmul:
-      w |= kMatmulAct.put(i.act) | kMatmulOut.put(i.out) | kMatmulRows.put(i.rows) |
-           kMatmulK.put(i.k) | kMatmulN.put(i.n) | kMatmulT.put(i.t) | kMatmulAcc.put(i.acc);
+      w |= kMatmulAct.put(i.act) | kMatmulActReg.put(i.act_reg) | kMatmulOut.put(i.out) |
+           kMatmulOutReg.put(i.out_reg) | kMatmulRows.put(i.rows) | kMatmulK.put(i.k) |
+           kMatmulN.put(i.n) | kMatmulT.put(i.t) | kMatmulAcc.put(i.acc);
+      break;
+    case Opcode::kSeta:
+      if (i.imm < 0 || i.imm > 65535) {
+        throw std::invalid_argument("seta value " + std::to_string(i.imm) +
+                                    " does not fit 16 bits");
+      }
+      w |= kAregImm.put(static_cast<uint64_t>(i.imm)) | kAregReg.put(i.reg);
+      break;
+    case Opcode::kAdda:
+      if (i.imm < -32768 || i.imm > 32767) {
+        throw std::invalid_argument("adda step " + std::to_string(i.imm) +
+                                    " does not fit 16 bits signed");
+      }
+      w |= kAregImm.put(static_cast<uint16_t>(i.imm)) | kAregReg.put(i.reg);
       break;
     case Opcode::kSgd:
       if (i.lr < -32768 || i.lr > 32767) {
@@ -163,7 +204,7 @@ inline uint64_t encode(const Instr& i) {
 // (ErrOpcode). Field values are not range-checked here: that is decode's next step.
 inline std::optional<Instr> decode(uint64_t w) {
   const auto code = static_cast<uint8_t>(kOp.get(w));
-  if (code > static_cast<uint8_t>(Opcode::kSgd)) return std::nullopt;
+  if (code > static_cast<uint8_t>(Opcode::kAdda)) return std::nullopt;
   Instr i;
   i.op = static_cast<Opcode>(code);
   if ((w & ~kOp.mask() & ~used_bits(i.op)) != 0) return std::nullopt;
@@ -181,17 +222,22 @@ inline std::optional<Instr> decode(uint64_t w) {
       break;
     case Opcode::kVpu:
       i.side = static_cast<uint32_t>(kVpuSide.get(w));
+      i.side_reg = static_cast<uint32_t>(kVpuSideReg.get(w));
       i.bias = static_cast<uint32_t>(kVpuBias.get(w));
+      i.bias_reg = static_cast<uint32_t>(kVpuBiasReg.get(w));
       i.cfg = static_cast<uint32_t>(kVpuCfg.get(w));
       break;
     case Opcode::kLoadw:
       i.addr = static_cast<uint32_t>(kLoadwAddr.get(w));
+      i.addr_reg = static_cast<uint32_t>(kLoadwAddrReg.get(w));
       i.rows = static_cast<uint32_t>(kLoadwRows.get(w));
       i.t = kLoadwT.get(w) != 0;
       break;
     case Opcode::kMatmul:
       i.act = static_cast<uint32_t>(kMatmulAct.get(w));
+      i.act_reg = static_cast<uint32_t>(kMatmulActReg.get(w));
       i.out = static_cast<uint32_t>(kMatmulOut.get(w));
+      i.out_reg = static_cast<uint32_t>(kMatmulOutReg.get(w));
       i.rows = static_cast<uint32_t>(kMatmulRows.get(w));
       i.k = static_cast<uint32_t>(kMatmulK.get(w));
       i.n = static_cast<uint32_t>(kMatmulN.get(w));
@@ -204,6 +250,14 @@ inline std::optional<Instr> decode(uint64_t w) {
       i.count = static_cast<uint32_t>(kSgdCount.get(w));
       i.lr = static_cast<int16_t>(static_cast<uint16_t>(kSgdLr.get(w)));
       i.stochastic = kSgdStochastic.get(w) != 0;
+      break;
+    case Opcode::kSeta:
+      i.imm = static_cast<int32_t>(kAregImm.get(w));
+      i.reg = static_cast<uint32_t>(kAregReg.get(w));
+      break;
+    case Opcode::kAdda:
+      i.imm = static_cast<int16_t>(static_cast<uint16_t>(kAregImm.get(w)));
+      i.reg = static_cast<uint32_t>(kAregReg.get(w));
       break;
   }
   return i;
