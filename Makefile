@@ -37,7 +37,9 @@ help:
 deps:
 	@if ! command -v verilator >/dev/null || ! command -v cmake >/dev/null \
 	    || ! command -v g++ >/dev/null || ! command -v yosys >/dev/null \
-	    || [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/eigen3/Eigen/Dense ]; then \
+	    || [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/eigen3/Eigen/Dense ] \
+	    || [ ! -f /usr/include/CLI/CLI.hpp ] || [ ! -f /usr/include/nlohmann/json.hpp ] \
+	    || ! command -v gnuplot >/dev/null; then \
 	  bash scripts/install-deps.sh; \
 	fi
 

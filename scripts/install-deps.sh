@@ -12,6 +12,8 @@ packages=(
   yosys nextpnr-ice40 fpga-icestorm  # synthesis and place-and-route for iCE40
   z3                           # solver for yosys-smtbmc formal checks
   gnuplot-nox                  # the loss curve of the training demo
+  libcli11-dev                 # command lines of the tools (CLI11)
+  nlohmann-json3-dev           # model files and memory maps (nlohmann-json)
 )
 
 missing=()

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "Vtpu.h"
-#include "sim/asm/assembler.hpp"
+#include "sw/asm/assembler.hpp"
 #include "sim/mlp_program.hpp"
 #include "tb/tpu_tb.hpp"
 

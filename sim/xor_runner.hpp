@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "golden/mlp_reference.hpp"
-#include "sim/asm/assembler.hpp"
+#include "sw/asm/assembler.hpp"
 #include "sim/mlp_program.hpp"
 #include "tb/tpu_tb.hpp"
 

@@ -1,4 +1,4 @@
-// The assembler and disassembler (sim/asm, docs/assembly.md): every form against golden/isa.hpp's
+// The assembler and disassembler (sw/asm, docs/assembly.md): every form against golden/isa.hpp's
 // encode(), round trips word -> text -> word over every form, edge values, every vpu
 // configuration and random words, names and directives, every error message with its place,
 // the optional decode checks, and the image formats.
@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "golden/isa.hpp"
-#include "sim/asm/assembler.hpp"
-#include "sim/asm/image.hpp"
+#include "sw/asm/assembler.hpp"
+#include "sw/asm/image.hpp"
 #include "tb/seed.hpp"
 
 namespace {

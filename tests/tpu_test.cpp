@@ -13,7 +13,7 @@
 #include "golden/isa.hpp"
 #include "golden/mlp_reference.hpp"
 #include "golden/reference.hpp"
-#include "sim/asm/assembler.hpp"
+#include "sw/asm/assembler.hpp"
 #include "sim/mlp_program.hpp"
 #include "tb/seed.hpp"
 #include "tb/tpu_tb.hpp"

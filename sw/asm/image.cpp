@@ -1,4 +1,4 @@
-#include "sim/asm/image.hpp"
+#include "sw/asm/image.hpp"
 
 #include <cctype>
 #include <cinttypes>

@@ -8,7 +8,7 @@
 #include "golden/fixed_point.hpp"
 #include "golden/isa.hpp"
 #include "golden/vpu_model.hpp"
-#include "sim/asm/assembler.hpp"
+#include "sw/asm/assembler.hpp"
 
 namespace tpu::assembler {
 

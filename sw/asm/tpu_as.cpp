@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/asm/assembler.hpp"
-#include "sim/asm/image.hpp"
+#include "sw/asm/assembler.hpp"
+#include "sw/asm/image.hpp"
 
 namespace {
 

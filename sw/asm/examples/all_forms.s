@@ -1,5 +1,5 @@
 ; Every instruction form and directive of docs/assembly.md, for the round-trip test
-; (sim/asm/CMakeLists.txt): assemble, disassemble, assemble again, compare the images.
+; (sw/asm/CMakeLists.txt): assemble, disassemble, assemble again, compare the images.
 ; It is a syntax sampler, not a program to run.
 
 .equ N, 8                       ; ArrayDim

@@ -1,4 +1,4 @@
-; Three errors for the command-line test (sim/asm/CMakeLists.txt): every one is reported.
+; Three errors for the command-line test (sw/asm/CMakeLists.txt): every one is reported.
 .buf W1, 8
         loadw W1, rows=8
   matmlu 0, 16, rows=4, k=8, n=8
