@@ -49,9 +49,17 @@
 //    response is taken), as the buffer model does; spaces 1-3 need no buffer port.
 //  - reset() clears every register and the units, but not the instruction memory or the
 //    buffer's contents (RAMs have no reset); both are 0 at construction.
+//
+// Address registers (isa.md, "Address registers"): decode resolves every buffer-row field of
+// loadw (addr), matmul (act, out) and vpu (bias, side) to field + a[sel] (exact, 17 bits) with
+// the registers of the decode cycle, before any check; from there on the instruction is the
+// resolved one: ErrAddress, the hazard test, the in-flight table, the buffer commands and the
+// operation register all see rows. seta/adda write their register at the end of the cycle they
+// issue in; reset and start clear a1..a3.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -178,6 +186,12 @@ class TpuModel {
   uint32_t pc() const { return pc_; }
   isa::State state() const { return state_; }
   isa::Error err() const { return err_; }
+  // Address register r (0..3; a[0] is always 0); std::out_of_range otherwise.
+  uint32_t areg(int r) const;
+  // The operation register (set by vpu; bias and side are resolved rows).
+  uint32_t op_cfg() const { return op_cfg_; }
+  uint32_t op_bias() const { return op_bias_; }
+  uint32_t op_side() const { return op_side_; }
   // Instruction word `addr`; std::out_of_range beyond imem_depth.
   uint64_t imem(uint32_t addr) const;
 
@@ -211,7 +225,7 @@ class TpuModel {
     SgdInputs sgd;
     ArrayInputs arr;
     VpuInputs vpu;
-    // Control unit: the instruction in decode.
+    // Control unit: the instruction in decode, its buffer rows resolved (resolve()).
     bool issue = false;
     isa::Instr ins{};
     isa::Error fault = isa::Error::kNone;
@@ -232,6 +246,8 @@ class TpuModel {
   isa::Error check_fields(const isa::Instr& i) const;
   isa::Error check_addresses(const isa::Instr& i) const;
   isa::Error check_loop(const isa::Instr& i) const;
+  // `i` with every buffer-row field replaced by field + a[sel] (the selectors set to 0).
+  isa::Instr resolve(const isa::Instr& i) const;
   bool uses_bias(uint32_t cfg) const { return (isa::unpack_cfg(cfg).mask & kMaskBias) != 0; }
   bool uses_side(uint32_t cfg) const {
     const isa::VpuCfgFields f = isa::unpack_cfg(cfg);
@@ -264,6 +280,7 @@ class TpuModel {
   isa::State state_ = isa::State::kIdle;
   isa::Error err_ = isa::Error::kNone;
   std::vector<LoopEntry> loops_;
+  std::array<uint32_t, isa::kAddrRegs> areg_{};      // a[0] stays 0
   uint32_t op_cfg_ = 0, op_bias_ = 0, op_side_ = 0;  // the operation register
   std::vector<Matmul> matmuls_;  // issued and still to finish (in flight or delayed commands)
   std::vector<Load> loads_;      // the loader's commands still delivering rows
@@ -302,6 +319,7 @@ inline void TpuModel::reset() {
   state_ = isa::State::kIdle;
   err_ = isa::Error::kNone;
   loops_.clear();
+  areg_.fill(0);
   op_cfg_ = op_bias_ = op_side_ = 0;
   matmuls_.clear();
   loads_.clear();
@@ -341,6 +359,39 @@ inline void TpuModel::check_inputs(const TpuInputs& in) const {
     throw std::invalid_argument(where("outputs/step") + "host_req_wdata has bits set above " +
                                 "HostWidth=" + std::to_string(host_width()));
   }
+}
+
+inline uint32_t TpuModel::areg(int r) const {
+  if (r < 0 || r >= isa::kAddrRegs) {
+    throw std::out_of_range(where("areg") + "r=" + std::to_string(r) + " outside [0, " +
+                            std::to_string(isa::kAddrRegs) + ")");
+  }
+  return areg_[static_cast<std::size_t>(r)];
+}
+
+inline isa::Instr TpuModel::resolve(const isa::Instr& i) const {
+  isa::Instr r = i;
+  // Selectors are 2-bit fields, so sel indexes a[0..3]; the sum is exact (at most 17 bits).
+  const auto add = [&](uint32_t& field, uint32_t& sel) {
+    field += areg_[sel & 3u];
+    sel = 0;
+  };
+  switch (i.op) {
+    case isa::Opcode::kLoadw:
+      add(r.addr, r.addr_reg);
+      break;
+    case isa::Opcode::kMatmul:
+      add(r.act, r.act_reg);
+      add(r.out, r.out_reg);
+      break;
+    case isa::Opcode::kVpu:
+      add(r.bias, r.bias_reg);
+      add(r.side, r.side_reg);
+      break;
+    default:
+      break;
+  }
+  return r;
 }
 
 inline bool TpuModel::loader_busy() const {
@@ -390,6 +441,10 @@ inline isa::Error TpuModel::check_fields(const isa::Instr& i) const {
       break;
     case isa::Opcode::kVpu:
       if (isa::unpack_cfg(i.cfg).act_fn == 3) return isa::Error::kField;
+      break;
+    case isa::Opcode::kSeta:
+    case isa::Opcode::kAdda:
+      if (i.reg == 0) return isa::Error::kField;
       break;
     default:
       break;
@@ -445,7 +500,8 @@ inline void TpuModel::decode(Comb& c, const UbOutputs& ub_reg, bool sgd_busy) co
     c.fault = isa::Error::kOpcode;
     return;
   }
-  const isa::Instr& i = *d;
+  // Rows are resolved with this cycle's registers before any check (isa.md).
+  const isa::Instr i = resolve(*d);
   for (const isa::Error e : {check_fields(i), check_addresses(i), check_loop(i)}) {
     if (e != isa::Error::kNone) {
       c.fault = e;
@@ -467,6 +523,8 @@ inline void TpuModel::decode(Comb& c, const UbOutputs& ub_reg, bool sgd_busy) co
     case isa::Opcode::kLoop:
     case isa::Opcode::kEndl:
     case isa::Opcode::kVpu:
+    case isa::Opcode::kSeta:
+    case isa::Opcode::kAdda:
       break;
     case isa::Opcode::kSeed:
       go = !sgd_busy;
@@ -736,10 +794,16 @@ inline void TpuModel::step(const TpuInputs& in) {
           loops_.pop_back();
         }
         break;
-      case isa::Opcode::kVpu:
+      case isa::Opcode::kVpu:  // c.ins is resolved: bias and side are rows
         op_cfg_ = i.cfg;
         op_bias_ = i.bias;
         op_side_ = i.side;
+        break;
+      case isa::Opcode::kSeta:  // reg is 1..3 (reg 0 faulted in decode)
+        areg_[i.reg] = static_cast<uint32_t>(i.imm) & 0xFFFFu;
+        break;
+      case isa::Opcode::kAdda:  // mod 2^16 with a signed step
+        areg_[i.reg] = (areg_[i.reg] + static_cast<uint32_t>(i.imm)) & 0xFFFFu;
         break;
       case isa::Opcode::kLoadw:
         loads_.push_back(Load{now_, i.rows});
@@ -774,6 +838,7 @@ inline void TpuModel::step(const TpuInputs& in) {
         if (c.start) {
           pc_ = 0;
           loops_.clear();
+          areg_.fill(0);
           counter_ = 0;
           state_ = isa::State::kRunning;
           err_ = isa::Error::kNone;  // SPEC-AMBIGUITY: a start clears the error code

@@ -11,6 +11,7 @@
 // All products are exact in Q8.8, so no rounding is involved.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -47,6 +48,35 @@ uint64_t matmul(uint32_t act, uint32_t out, uint32_t rows, uint32_t k, uint32_t 
   return isa::encode(
       Instr{.op = Opcode::kMatmul, .rows = rows, .t = t, .act = act, .out = out, .k = k, .n = n});
 }
+// Address registers and the register-relative forms (the row is field + a[reg]).
+uint64_t seta(uint32_t r, int32_t v) {
+  return isa::encode(Instr{.op = Opcode::kSeta, .reg = r, .imm = v});
+}
+uint64_t adda(uint32_t r, int32_t step) {
+  return isa::encode(Instr{.op = Opcode::kAdda, .reg = r, .imm = step});
+}
+uint64_t vpu_r(uint32_t cfg, uint32_t bias, uint32_t bias_reg, uint32_t side, uint32_t side_reg) {
+  return isa::encode(Instr{.op = Opcode::kVpu,
+                           .side = side,
+                           .side_reg = side_reg,
+                           .bias = bias,
+                           .bias_reg = bias_reg,
+                           .cfg = cfg});
+}
+uint64_t loadw_r(uint32_t addr, uint32_t reg, uint32_t rows) {
+  return isa::encode(Instr{.op = Opcode::kLoadw, .addr = addr, .addr_reg = reg, .rows = rows});
+}
+uint64_t matmul_r(uint32_t act, uint32_t act_reg, uint32_t out, uint32_t out_reg, uint32_t rows,
+                  uint32_t k, uint32_t n) {
+  return isa::encode(Instr{.op = Opcode::kMatmul,
+                           .rows = rows,
+                           .act = act,
+                           .act_reg = act_reg,
+                           .out = out,
+                           .out_reg = out_reg,
+                           .k = k,
+                           .n = n});
+}
 uint64_t sgd(uint32_t theta, uint32_t grad, uint32_t count, int32_t lr, bool stochastic = false) {
   return isa::encode(Instr{.op = Opcode::kSgd,
                            .count = count,
@@ -73,6 +103,7 @@ class Bench {
     TpuOutputs o = tpu.outputs(in);
     tpu.step(in);
     trace.push_back(o);
+    regs.push_back({tpu.areg(0), tpu.areg(1), tpu.areg(2), tpu.areg(3)});
     ++now;
     return o;
   }
@@ -141,7 +172,10 @@ class Bench {
   TpuModel tpu;
   uint64_t now = 0;
   std::vector<TpuOutputs> trace;
+  // regs[c]: a[0..3] at the end of cycle c (what the instruction in decode in c+1 sees).
+  std::vector<std::array<uint32_t, 4>> regs;
 };
+using Regs = std::array<uint32_t, 4>;
 
 bool array_valid(const TpuOutputs& o) { return o.array_valid; }
 bool vpu_valid(const TpuOutputs& o) { return o.vpu_valid; }
@@ -635,6 +669,234 @@ TEST(GoldenTpu, StartWhileRunningIsRefused) {
 }
 
 // =============================================================================================
+// Address registers (isa.md, "Address registers"): seta/adda issue at once and write at the end
+// of their cycle; a row field's row is field + a[reg], resolved in decode.
+
+TEST(GoldenTpu, SetaAddaValuesAndWrapAround) {
+  Bench b;
+  b.load({seta(1, 5), seta(2, 65535), adda(1, -7), adda(2, 1), seta(3, 0x1234), adda(3, 32767),
+          adda(3, -32768), halt()});
+  const uint64_t s = b.start();
+  b.run_to(s + 11);
+  // One instruction per cycle from s+1; regs[c] is the value at the end of cycle c:
+  //   s+1 seta a1, 5            a1 = 5
+  //   s+2 seta a2, 65535        a2 = 65535
+  //   s+3 adda a1, -7           a1 = (5 - 7) mod 2^16 = 65534
+  //   s+4 adda a2, 1            a2 = 65536 mod 2^16 = 0
+  //   s+5 seta a3, 0x1234       a3 = 4660
+  //   s+6 adda a3, 32767        a3 = 37427
+  //   s+7 adda a3, -32768       a3 = 4659
+  //   s+8 halt (drained); Done from s+9.
+  EXPECT_EQ(b.regs[s], (Regs{0, 0, 0, 0}));
+  EXPECT_EQ(b.regs[s + 1], (Regs{0, 5, 0, 0}));
+  EXPECT_EQ(b.regs[s + 2], (Regs{0, 5, 65535, 0}));
+  EXPECT_EQ(b.regs[s + 3], (Regs{0, 65534, 65535, 0}));
+  EXPECT_EQ(b.regs[s + 4], (Regs{0, 65534, 0, 0}));
+  EXPECT_EQ(b.regs[s + 5], (Regs{0, 65534, 0, 4660}));
+  EXPECT_EQ(b.regs[s + 6], (Regs{0, 65534, 0, 37427}));
+  EXPECT_EQ(b.regs[s + 7], (Regs{0, 65534, 0, 4659}));
+  for (uint64_t c = s + 1; c <= s + 8; ++c) {
+    EXPECT_EQ(b.at(c).pc, c - s - 1) << c;  // never waits
+    EXPECT_EQ(b.at(c).state, State::kRunning) << c;
+  }
+  EXPECT_EQ(b.at(s + 9).state, State::kDone);
+  EXPECT_EQ(b.tpu.cycles(), 8u);
+  EXPECT_EQ(b.tpu.areg(3), 4659u);
+  EXPECT_THROW(b.tpu.areg(4), std::out_of_range);
+  b.tpu.reset();  // reset clears a1..a3
+  EXPECT_EQ(b.tpu.areg(1), 0u);
+  EXPECT_EQ(b.tpu.areg(2), 0u);
+  EXPECT_EQ(b.tpu.areg(3), 0u);
+}
+
+TEST(GoldenTpu, MatmulActAndOutThroughRegisters) {
+  Bench b;
+  load_matrices(b);
+  // matmul act = 1 + a1, out = 8 + a2. a1 = 3 - 2 = 1 (adda at s+3), a2 = 40 (seta at s+4, the
+  // cycle just before the matmul is in decode: it sees the new value). act row 1 + 1 = 2 (A),
+  // out row 8 + 40 = 48. Field alone would read rows 1, 2 (W1, A0) and write rows 8, 9.
+  //   s+1 loadw (rows on port 1 in s+3, s+4; loader busy s+2 .. s+4)
+  //   s+2 seta a1, 3;  s+3 adda a1, -2;  s+4 seta a2, 40
+  //   s+5 matmul, t = s+5: activation rows to the array in s+7 (switch), s+8; array outputs in
+  //       t+2N+2+i = s+11, s+12; write command t+2N+5 = s+14; rows written t+2N+6+i = s+15,
+  //       s+16 at 48, 49; in flight through t+2N+5+rows = s+16.
+  //   s+17 halt (drained); Done from s+18.
+  b.load(
+      {loadw(0, 2), seta(1, 3), adda(1, -2), seta(2, 40), matmul_r(1, 1, 8, 2, 2, 2, 2), halt()});
+  const uint64_t s = b.start();
+  b.run_to(s + 20);
+  EXPECT_EQ(b.regs[s + 4], (Regs{0, 1, 40, 0}));
+  EXPECT_EQ(b.at(s + 5).pc, 4u);
+  EXPECT_EQ(b.at(s + 6).pc, 5u);
+  EXPECT_EQ(b.where(s, array_valid), (Cycles{s + 11, s + 12}));
+  EXPECT_EQ(b.at(s + 11).array_data, kY0);
+  EXPECT_EQ(b.at(s + 12).array_data, kY1);
+  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 15, s + 16}));
+  EXPECT_EQ(b.at(s + 15).wr_addr, 48u);
+  EXPECT_EQ(b.at(s + 15).wr_data, kY0);
+  EXPECT_EQ(b.at(s + 16).wr_addr, 49u);
+  EXPECT_EQ(b.at(s + 16).wr_data, kY1);
+  EXPECT_EQ(b.at(s + 17).state, State::kRunning);
+  EXPECT_EQ(b.at(s + 18).state, State::kDone);
+  EXPECT_EQ(b.tpu.cycles(), 17u);
+  EXPECT_EQ(b.tpu.buffer().row(48), kY0);
+  EXPECT_EQ(b.tpu.buffer().row(49), kY1);
+  EXPECT_EQ(b.tpu.buffer().row(8), (Row{0, 0}));  // the field alone is not the row
+  EXPECT_EQ(b.tpu.buffer().row(9), (Row{0, 0}));
+}
+
+TEST(GoldenTpu, RawHazardUsesResolvedRows) {
+  Bench b;
+  load_matrices(b);
+  // The first matmul writes out = 0 + a2 = 8 (rows 8, 9); the second reads act = 2 + a1 = 8.
+  // Neither field alone overlaps (rows 0, 1 written; rows 2, 3 read), the resolved rows do.
+  //   s+1 seta a2, 8;  s+2 loadw;  s+3 matmul (t_w = s+3): writes rows 8, 9 in t_w+2N+6+j =
+  //   s+13, s+14;  s+4 seta a1, 6;  s+5 the second matmul in decode. Streamed activations from
+  //   t+1: t + 1 - 8 > t_w + 2N + 6 - 8, t > s+12: it waits s+5 .. s+12 and issues at s+13,
+  //   reading row 8 in s+14, row 9 in s+15.
+  //   z0 = y0 W = [512, 512], z1 = y1 W = [1024, -256] (as RawHazardWaitsForLastWrite).
+  //   t = s+13: array outputs s+19, s+20; written s+23, s+24 at rows 10, 11; in flight through
+  //   s+24; halt s+25; Done s+26.
+  b.load({seta(2, 8), loadw(0, 2), matmul_r(2, 0, 0, 2, 2, 2, 2), seta(1, 6),
+          matmul_r(2, 1, 10, 0, 2, 2, 2), halt()});
+  const uint64_t s = b.start();
+  b.run_to(s + 30);
+  for (uint64_t c = s + 5; c <= s + 13; ++c) EXPECT_EQ(b.at(c).pc, 4u) << c;
+  EXPECT_EQ(b.at(s + 14).pc, 5u);
+  EXPECT_EQ(b.where(s, array_valid), (Cycles{s + 9, s + 10, s + 19, s + 20}));
+  EXPECT_EQ(b.at(s + 19).array_data, (Row{512, 512}));
+  EXPECT_EQ(b.at(s + 20).array_data, (Row{1024, -256}));
+  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 13, s + 14, s + 23, s + 24}));
+  EXPECT_EQ(b.at(s + 13).wr_addr, 8u);
+  EXPECT_EQ(b.at(s + 23).wr_addr, 10u);
+  EXPECT_EQ(b.at(s + 25).state, State::kRunning);
+  EXPECT_EQ(b.at(s + 26).state, State::kDone);
+  EXPECT_EQ(b.tpu.buffer().row(8), kY0);
+  EXPECT_EQ(b.tpu.buffer().row(10), (Row{512, 512}));
+  EXPECT_EQ(b.tpu.buffer().row(11), (Row{1024, -256}));
+}
+
+TEST(GoldenTpu, LoopWalksARegisterThroughBlocks) {
+  Bench b;
+  load_matrices(b);  // W rows 0, 1; block 0 = A at rows 2, 3
+  // Block 1 (rows 4, 5) = I: y = the rows of W = [256, 512], [128, -256].
+  // Block 2 (rows 6, 7) = [[-1.0, 0.5], [0.25, 0]]:
+  //   y0 = -1*[1, 2] + 0.5*[0.5, -1] = [-0.75, -2.5] = [-192, -640]
+  //   y1 = 0.25*[1, 2]               = [0.25, 0.5]   = [64, 128]
+  b.write_row(4, {256, 0});
+  b.write_row(5, {0, 256});
+  b.write_row(6, {-256, 128});
+  b.write_row(7, {64, 0});
+  // pc: 0 loadw; 1 seta a1, 0; 2 loop 3; 3 matmul act = 2 + a1, out = 16 + a1; 4 adda a1, 2;
+  // 5 endl; 6 halt. One instruction per cycle (the body never waits: port 0 is free again two
+  // cycles after each matmul, and rows 2..7 read are never written):
+  //   s+1 loadw, s+2 seta, s+3 loop; matmuls at t = s+4 (a1 = 0), s+7 (a1 = 2), s+10 (a1 = 4),
+  //   each followed by adda, endl; s+13 halt waits: the last is in flight through
+  //   t+2N+5+rows = s+21; halt issues s+22, Done s+23.
+  // Writes at t+2N+6+i: s+14, s+15 (rows 16, 17), s+17, s+18 (18, 19), s+20, s+21 (20, 21).
+  b.load({loadw(0, 2), seta(1, 0), loop(3), matmul_r(2, 1, 16, 1, 2, 2, 2), adda(1, 2), endl(),
+          halt()});
+  const uint64_t s = b.start();
+  b.run_to(s + 25);
+  const std::vector<uint32_t> pcs{0, 1, 2, 3, 4, 5, 3, 4, 5, 3, 4, 5, 6};
+  for (std::size_t i = 0; i < pcs.size(); ++i) {
+    EXPECT_EQ(b.at(s + 1 + i).pc, pcs[i]) << "cycle s+" << 1 + i;
+  }
+  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 14, s + 15, s + 17, s + 18, s + 20, s + 21}));
+  const std::vector<uint32_t> addrs{16, 17, 18, 19, 20, 21};
+  const Cycles wr = b.where(s, wr_valid);
+  for (std::size_t i = 0; i < wr.size() && i < addrs.size(); ++i) {
+    EXPECT_EQ(b.at(wr[i]).wr_addr, addrs[i]) << i;
+  }
+  EXPECT_EQ(b.at(s + 22).state, State::kRunning);
+  EXPECT_EQ(b.at(s + 23).state, State::kDone);
+  EXPECT_EQ(b.tpu.areg(1), 6u);  // three adda a1, 2
+  EXPECT_EQ(b.tpu.buffer().row(16), kY0);
+  EXPECT_EQ(b.tpu.buffer().row(17), kY1);
+  EXPECT_EQ(b.tpu.buffer().row(18), kW0);
+  EXPECT_EQ(b.tpu.buffer().row(19), kW1);
+  EXPECT_EQ(b.tpu.buffer().row(20), (Row{-192, -640}));
+  EXPECT_EQ(b.tpu.buffer().row(21), (Row{64, 128}));
+}
+
+TEST(GoldenTpu, VpuRowsThroughRegistersAreFixedWhenItIssues) {
+  Bench b;
+  load_matrices(b);
+  // As MatmulWithBiasAndLossStage, but the bias row is 4 + a3 = 14 and the side rows
+  // 2 + a3 = 12, 13 (a3 = 10 when the vpu issues). A later adda a3, 100 does not move them:
+  // rows 104 (bias) and 102, 103 (side), which the moved register would name, hold decoys.
+  b.write_row(14, {-512, 128});  // bias [-2.0, 0.5]
+  b.write_row(12, {256, 256});   // targets [1.0, 1.0], [0.25, -1.0]
+  b.write_row(13, {64, -256});
+  b.write_row(104, {1000, 1000});
+  b.write_row(102, {1000, 1000});
+  b.write_row(103, {1000, 1000});
+  // cfg: bias | loss, batch_log2 = 1 (scale 1): row 0 [-384, 128], row 1 [-128, 1536].
+  //   s+1 seta a3, 10;  s+2 vpu (bias 14, side 12);  s+3 adda a3, 100 (a3 = 110);  s+4 loadw;
+  //   s+5 matmul, t = s+5: bias/side commands at t+2N = s+9; array outputs s+11, s+12; vector
+  //   unit out and writes at t+2N+6+i = s+15, s+16; in flight through s+16; halt s+17; Done s+18.
+  const uint32_t cfg = isa::pack_cfg({.mask = 0b0101, .batch_log2 = 1});
+  b.load({seta(3, 10), vpu_r(cfg, 4, 3, 2, 3), adda(3, 100), loadw(0, 2), matmul(2, 8, 2, 2, 2),
+          halt()});
+  const uint64_t s = b.start();
+  b.run_to(s + 20);
+  EXPECT_EQ(b.tpu.op_bias(), 14u);
+  EXPECT_EQ(b.tpu.op_side(), 12u);
+  EXPECT_EQ(b.tpu.areg(3), 110u);
+  EXPECT_EQ(b.where(s, array_valid), (Cycles{s + 11, s + 12}));
+  EXPECT_EQ(b.where(s, vpu_valid), (Cycles{s + 15, s + 16}));
+  EXPECT_EQ(b.at(s + 15).vpu_data, (Row{-384, 128}));
+  EXPECT_EQ(b.at(s + 16).vpu_data, (Row{-128, 1536}));
+  EXPECT_EQ(b.where(s, wr_valid), (Cycles{s + 15, s + 16}));
+  EXPECT_EQ(b.at(s + 17).state, State::kRunning);
+  EXPECT_EQ(b.at(s + 18).state, State::kDone);
+  EXPECT_EQ(b.tpu.buffer().row(8), (Row{-384, 128}));
+  EXPECT_EQ(b.tpu.buffer().row(9), (Row{-128, 1536}));
+}
+
+TEST(GoldenTpu, RegZeroIsErrFieldAndWritesNothing) {
+  Bench b;
+  // s+1 seta a1, 7; s+2 adda a0, 3 is in decode: ErrField, Error from s+3 with the PC at 1.
+  // Nothing written: a1 keeps 7, a0 reads 0, and the seta a2 after it never issues.
+  b.load({seta(1, 7), adda(0, 3), seta(2, 9), halt()});
+  const uint64_t s = b.start();
+  b.run_to(s + 6);
+  EXPECT_EQ(b.at(s + 2).state, State::kRunning);
+  EXPECT_EQ(b.at(s + 2).pc, 1u);
+  for (uint64_t c = s + 3; c < s + 6; ++c) {
+    EXPECT_EQ(b.at(c).state, State::kError) << c;
+    EXPECT_EQ(b.at(c).pc, 1u) << c;
+    EXPECT_EQ(b.at(c).err, Error::kField) << c;
+    EXPECT_EQ(b.regs[c], (Regs{0, 7, 0, 0})) << c;
+  }
+  EXPECT_EQ(b.regs[s + 2], (Regs{0, 7, 0, 0}));
+}
+
+TEST(GoldenTpu, StartClearsTheRegisters) {
+  Bench b;
+  b.load({seta(1, 7), seta(2, 8), seta(3, 9), halt()});
+  const uint64_t s = b.start();
+  b.run_to(s + 6);
+  // s+1 .. s+3 the setas, s+4 halt, Done from s+5 with a = {0, 7, 8, 9}.
+  EXPECT_EQ(b.at(s + 5).state, State::kDone);
+  EXPECT_EQ(b.regs[s + 5], (Regs{0, 7, 8, 9}));
+  // A new program reads a1 before setting it: after the start a1 is 0, so matmul act 2 + a1
+  // reads A (rows 2, 3) and writes 8 + a1 = rows 8, 9, as in LoadwMatmulCycleExact (writes
+  // s2+12, s2+13). Without the clear it would read rows 9, 10 and write 15, 16.
+  load_matrices(b);
+  b.load({loadw(0, 2), matmul_r(2, 1, 8, 1, 2, 2, 2), halt()});
+  const uint64_t s2 = b.start();
+  b.run_to(s2 + 16);
+  EXPECT_EQ(b.regs[s2 - 1], (Regs{0, 7, 8, 9}));
+  EXPECT_EQ(b.regs[s2], (Regs{0, 0, 0, 0}));  // cleared at the end of the start cycle
+  EXPECT_EQ(b.where(s2, wr_valid), (Cycles{s2 + 12, s2 + 13}));
+  EXPECT_EQ(b.at(s2 + 12).wr_addr, 8u);
+  EXPECT_EQ(b.at(s2 + 15).state, State::kDone);
+  EXPECT_EQ(b.tpu.buffer().row(8), kY0);
+  EXPECT_EQ(b.tpu.buffer().row(9), kY1);
+}
+
+// =============================================================================================
 // Errors: the faulting instruction is in decode in cycle f (Running); Error from f+1, the PC at
 // the faulting instruction.
 
@@ -650,11 +912,16 @@ TEST(GoldenTpu, EveryErrorCode) {
   const uint32_t bias_cfg = isa::pack_cfg({.mask = 1});
   const uint32_t side_cfg = isa::pack_cfg({.mask = 0b1000, .deriv_src = true});
   const std::vector<ErrorCase> cases{
-      {"opcode 0xA", {nop(), uint64_t{0xA} << 60}, 1, Error::kOpcode},
+      {"opcode 0xC", {nop(), uint64_t{0xC} << 60}, 1, Error::kOpcode},
+      {"opcode 0xD", {uint64_t{0xD} << 60}, 0, Error::kOpcode},
+      {"opcode 0xE", {uint64_t{0xE} << 60}, 0, Error::kOpcode},
       {"opcode 0xF", {uint64_t{0xF} << 60}, 0, Error::kOpcode},
+      {"seta reserved bit 18", {seta(1, 0) | uint64_t{1} << 18}, 0, Error::kOpcode},
+      {"adda reserved bit 59", {adda(1, 0) | uint64_t{1} << 59}, 0, Error::kOpcode},
+      {"reserved bit beats reg 0", {seta(0, 0) | uint64_t{1} << 40}, 0, Error::kOpcode},
       {"nop reserved bit 0", {nop() | 1}, 0, Error::kOpcode},
       {"halt reserved bit 59", {halt() | uint64_t{1} << 59}, 0, Error::kOpcode},
-      {"loadw reserved bit 25", {loadw(0, 1) | uint64_t{1} << 25}, 0, Error::kOpcode},
+      {"loadw reserved bit 27", {loadw(0, 1) | uint64_t{1} << 27}, 0, Error::kOpcode},
       {"loadw rows 0", {loadw(0, 0)}, 0, Error::kField},
       {"loadw rows > N", {loadw(0, 3)}, 0, Error::kField},
       {"loadw rows 0 beats address", {loadw(300, 0)}, 0, Error::kField},
@@ -664,6 +931,8 @@ TEST(GoldenTpu, EveryErrorCode) {
       {"matmul transposed rows > N", {matmul(0, 8, 3, 2, 2, true)}, 0, Error::kField},
       {"sgd count 0", {sgd(0, 4, 0, 256)}, 0, Error::kField},
       {"vpu act_fn 3", {vpu(relu_like_bad, 0, 0)}, 0, Error::kField},
+      {"seta reg 0", {seta(0, 5)}, 0, Error::kField},
+      {"adda reg 0", {nop(), adda(0, -1)}, 1, Error::kField},
       {"loadw past the end", {loadw(255, 2)}, 0, Error::kAddress},
       {"loadw transposed past the end", {loadw(255, 1, true)}, 0, Error::kAddress},
       {"matmul act past the end", {matmul(255, 8, 2, 2, 2)}, 0, Error::kAddress},
@@ -677,6 +946,34 @@ TEST(GoldenTpu, EveryErrorCode) {
        {vpu(side_cfg, 0, 255), matmul(0, 8, 2, 2, 2)},
        1,
        Error::kAddress},
+      // field + register >= UbDepth although the field alone fits:
+      //   loadw 100 + a1 (200) = 300; matmul out 1 + a2 (255) = 256 (act 0 fits);
+      //   matmul act 0 + a3 (255), 2 rows: last row 256; vpu bias 6 + a1 (250) = 256, checked
+      //   by the matmul that uses it; side 0 + a2 (255), 2 rows: last row 256.
+      {"loadw addr + register past the end",
+       {seta(1, 200), loadw_r(100, 1, 1)},
+       1,
+       Error::kAddress},
+      {"matmul out + register past the end",
+       {seta(2, 255), matmul_r(0, 0, 1, 2, 1, 2, 2)},
+       1,
+       Error::kAddress},
+      {"matmul act + register past the end",
+       {seta(3, 255), matmul_r(0, 3, 8, 0, 2, 2, 2)},
+       1,
+       Error::kAddress},
+      {"vpu bias + register past the end",
+       {seta(1, 250), vpu_r(bias_cfg, 6, 1, 0, 0), matmul(0, 8, 2, 2, 2)},
+       2,
+       Error::kAddress},
+      {"vpu side + register past the end",
+       {seta(2, 255), vpu_r(side_cfg, 0, 0, 0, 2), matmul(0, 8, 2, 2, 2)},
+       2,
+       Error::kAddress},
+      // Exact, not mod 2^16: 1 + 65535 = 65536 (a 16-bit sum would wrap to row 0, which fits).
+      {"register sum does not wrap", {seta(1, 65535), loadw_r(1, 1, 1)}, 1, Error::kAddress},
+      // After adda a1, -1 from 0, a1 = 65535: field 0 + 65535 is past the end.
+      {"adda below 0 wraps the register", {adda(1, -1), loadw_r(0, 1, 1)}, 1, Error::kAddress},
       {"sgd grad past the end", {sgd(0, 255, 2, 256)}, 0, Error::kAddress},
       {"sgd theta past the end", {sgd(255, 0, 2, 256)}, 0, Error::kAddress},
       {"loop 0", {loop(0)}, 0, Error::kLoop},
@@ -733,7 +1030,7 @@ TEST(GoldenTpu, PcRunsPastTheEnd) {
 TEST(GoldenTpu, IssuedWorkCompletesAfterAnError) {
   Bench b;
   load_matrices(b);
-  b.load({loadw(0, 2), matmul(2, 8, 2, 2, 2), uint64_t{0xB} << 60});
+  b.load({loadw(0, 2), matmul(2, 8, 2, 2, 2), uint64_t{0xC} << 60});
   const uint64_t s = b.start();
   b.run_to(s + 16);
   // The illegal word is in decode in s+3: Error from s+4, PC 2. The matmul (t = s+2) still
