@@ -1,7 +1,8 @@
 // The assembler and disassembler (sw/asm, docs/assembly.md): every form against golden/isa.hpp's
-// encode(), round trips word -> text -> word over every form, edge values, every vpu
-// configuration and random words, names and directives, every error message with its place,
-// the optional decode checks, and the image formats.
+// encode(), address-register operands and seta/adda, round trips word -> text -> word over
+// every form, edge values, every register selector, every vpu configuration, every seta/adda
+// value and random words, names and directives, every error message with its place, the
+// optional decode checks, and the image formats.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -139,13 +140,111 @@ TEST(AsmForms, LoadwAndMatmul) {
   isa::Instr m = make(isa::Opcode::kMatmul);
   m.act = 65535;
   m.out = 65534;
-  m.rows = 4095;
-  m.k = 31;
-  m.n = 30;
-  EXPECT_EQ(word_of("matmul 65535, 65534, rows=4095, k=31, n=30"), isa::encode(m));
+  m.rows = 1023;
+  m.k = 63;
+  m.n = 62;
+  EXPECT_EQ(word_of("matmul 65535, 65534, rows=1023, k=63, n=62"), isa::encode(m));
   m.t = true;
-  EXPECT_EQ(word_of("matmul 65535, 65534, n=30, t, k=31, rows=4095"), isa::encode(m));
+  EXPECT_EQ(word_of("matmul 65535, 65534, n=62, t, k=63, rows=1023"), isa::encode(m));
   EXPECT_EQ(word_of("matmul 0, 0, rows=0, k=0, n=0"), isa::encode(make(isa::Opcode::kMatmul)));
+}
+
+// seta aR, 0..65535 and adda aR, -32768..32767; a0 assembles (decode's ErrField).
+TEST(AsmForms, SetaAdda) {
+  isa::Instr a = make(isa::Opcode::kSeta);
+  a.reg = 1;
+  a.imm = 0;
+  EXPECT_EQ(word_of("seta a1, 0"), isa::encode(a));
+  a.reg = 2;
+  a.imm = 65535;
+  EXPECT_EQ(word_of("seta a2, 65535"), isa::encode(a));
+  EXPECT_EQ(word_of("SETA A2, 0xFFFF"), isa::encode(a));
+  a.reg = 3;
+  a.imm = 12;
+  EXPECT_EQ(word_of(".equ N, 4\nseta a3, N + N + N"), isa::encode(a));
+  a.reg = 0;
+  a.imm = 1;
+  EXPECT_EQ(word_of("seta a0, 1"), isa::encode(a));
+  // The bits by hand (isa.md: imm [15:0], reg [17:16], opcode 0xA / 0xB).
+  EXPECT_EQ(word_of("seta a3, 0x1234"), 0xA000000000031234ull);
+  EXPECT_EQ(word_of("adda a2, -1"), 0xB00000000002FFFFull);
+  EXPECT_EQ(word_of("adda a1, -32768"), 0xB000000000018000ull);
+
+  isa::Instr d = make(isa::Opcode::kAdda);
+  d.reg = 1;
+  d.imm = -32768;
+  EXPECT_EQ(word_of("adda a1, -32768"), isa::encode(d));
+  d.reg = 3;
+  d.imm = 32767;
+  EXPECT_EQ(word_of("adda a3, 32767"), isa::encode(d));
+  d.reg = 2;
+  d.imm = -8;
+  EXPECT_EQ(word_of(".equ B, 8\nadda A2, -B"), isa::encode(d));
+  d.reg = 0;
+  d.imm = 0;
+  EXPECT_EQ(word_of("adda a0, 0"), isa::encode(d));
+}
+
+// One address register in a buffer-row operand: anywhere in the sum, any case, alone.
+TEST(AsmForms, RegisterOperands) {
+  const auto loadw = [](uint32_t addr, uint32_t reg) {
+    isa::Instr l = make(isa::Opcode::kLoadw);
+    l.addr = addr;
+    l.addr_reg = reg;
+    l.rows = 1;
+    return isa::encode(l);
+  };
+  EXPECT_EQ(word_of("loadw a1+16, rows=1"), loadw(16, 1));
+  EXPECT_EQ(word_of("loadw a2 + 16, rows=1"), loadw(16, 2));
+  EXPECT_EQ(word_of("loadw 16+a3, rows=1"), loadw(16, 3));
+  EXPECT_EQ(word_of("loadw A1, rows=1"), loadw(0, 1));
+  EXPECT_EQ(word_of("loadw (a1), rows=1"), loadw(0, 1));
+  EXPECT_EQ(word_of("loadw 10 + a2 - 3, rows=1"), loadw(7, 2));
+  EXPECT_EQ(word_of("loadw 10 - (3 - a2), rows=1"), loadw(7, 2));  // added after all
+  EXPECT_EQ(word_of("loadw -(-a3) + 2, rows=1"), loadw(2, 3));
+  EXPECT_EQ(word_of("loadw +a1 + 65535, rows=1"), loadw(65535, 1));
+  EXPECT_EQ(word_of(".equ W, 40\nloadw W + a1 + 1, rows=1"), loadw(41, 1));
+  EXPECT_EQ(word_of("loadw a0 + 5, rows=1"), loadw(5, 0));  // a0: no register
+  EXPECT_EQ(word_of("loadw a0 + 5, rows=1"), word_of("loadw 5, rows=1"));
+
+  isa::Instr m = make(isa::Opcode::kMatmul);
+  m.act = 3;
+  m.act_reg = 1;
+  m.out = 64;
+  m.out_reg = 3;
+  m.rows = 4;
+  m.k = 8;
+  m.n = 8;
+  m.acc = true;
+  EXPECT_EQ(word_of("matmul a1+3, 64 + a3, rows=4, k=8, n=8, acc"), isa::encode(m));
+  m.act = 0;
+  m.act_reg = 2;
+  m.out_reg = 2;  // the same register in both operands: one each is allowed
+  EXPECT_EQ(word_of("matmul a2, a2+64, rows=4, k=8, n=8, acc"), isa::encode(m));
+
+  isa::Instr v = make(isa::Opcode::kVpu);
+  v.cfg = cfg(kBias | kLoss, 0, 0, 0, false);
+  v.bias = 24;
+  v.bias_reg = 2;
+  v.side = 0;
+  v.side_reg = 1;
+  EXPECT_EQ(word_of("vpu mask=bias+loss, bias=a2+24, side=a1"), isa::encode(v));
+  EXPECT_EQ(word_of("vpu side=a1+0, bias=24+A2, mask=loss+bias"), isa::encode(v));
+  // The bits by hand: side [15:0], side_reg [17:16], bias [33:18], bias_reg [35:34].
+  EXPECT_EQ(word_of("vpu bias=a3+1, side=a2+2"),
+            (uint64_t{6} << 60) | (uint64_t{3} << 34) | (uint64_t{1} << 18) |
+                (uint64_t{2} << 16) | 2u);
+  EXPECT_EQ(word_of("loadw a3+7, rows=1"), (uint64_t{7} << 60) | (uint64_t{1} << 18) |
+                                               (uint64_t{3} << 16) | 7u);
+  EXPECT_EQ(word_of("matmul a1+1, a2+2, rows=1, k=1, n=1"),
+            (uint64_t{8} << 60) | (uint64_t{1} << 52) | (uint64_t{1} << 46) |
+                (uint64_t{1} << 36) | (uint64_t{2} << 34) | (uint64_t{2} << 18) |
+                (uint64_t{1} << 16) | 1u);
+  // Not registers: a4, a10, ax are ordinary names.
+  const Program p = assemble(".equ a4, 3\n.equ a10, 4\nax: loadw a4 + a10 + a1, rows=1\n", "t.s");
+  EXPECT_EQ(p.words[0], loadw(7, 1));
+  EXPECT_EQ(p.symbols.count("a4"), 1u);
+  EXPECT_EQ(p.symbols.count("ax"), 1u);
 }
 
 TEST(AsmForms, Sgd) {
@@ -212,28 +311,50 @@ TEST(AsmRoundTrip, EveryFormAtEdgeValues) {
   for (const uint32_t a : {0u, 65535u}) {
     for (const uint32_t r : {0u, 1u, 255u}) {
       for (const bool t : {false, true}) {
-        isa::Instr i = make(isa::Opcode::kLoadw);
-        i.addr = a;
-        i.rows = r;
-        i.t = t;
-        instrs.push_back(i);
-      }
-    }
-  }
-  for (const uint32_t a : {0u, 65535u}) {
-    for (const uint32_t r : {0u, 4095u}) {
-      for (const uint32_t kn : {0u, 1u, 31u}) {
-        for (const bool t : {false, true}) {
-          isa::Instr i = make(isa::Opcode::kMatmul);
-          i.act = a;
-          i.out = 65535 - a;
+        for (uint32_t reg = 0; reg < isa::kAddrRegs; ++reg) {
+          isa::Instr i = make(isa::Opcode::kLoadw);
+          i.addr = a;
+          i.addr_reg = reg;
           i.rows = r;
-          i.k = kn;
-          i.n = 31 - kn;
           i.t = t;
           instrs.push_back(i);
         }
       }
+    }
+  }
+  for (const uint32_t a : {0u, 65535u}) {
+    for (const uint32_t r : {0u, 1023u}) {
+      for (const uint32_t kn : {0u, 1u, 63u}) {
+        for (const bool t : {false, true}) {
+          for (uint32_t reg = 0; reg < isa::kAddrRegs * isa::kAddrRegs; ++reg) {
+            isa::Instr i = make(isa::Opcode::kMatmul);
+            i.act = a;
+            i.act_reg = reg % isa::kAddrRegs;
+            i.out = 65535 - a;
+            i.out_reg = reg / isa::kAddrRegs;
+            i.rows = r;
+            i.k = kn;
+            i.n = 63 - kn;
+            i.t = t;
+            i.acc = (reg & 1) != 0;
+            instrs.push_back(i);
+          }
+        }
+      }
+    }
+  }
+  for (uint32_t reg = 0; reg < isa::kAddrRegs; ++reg) {
+    for (const int32_t imm : {0, 1, 32767, 32768, 65535}) {
+      isa::Instr i = make(isa::Opcode::kSeta);
+      i.reg = reg;
+      i.imm = imm;
+      instrs.push_back(i);
+    }
+    for (const int32_t imm : {0, 1, -1, 32767, -32768}) {
+      isa::Instr i = make(isa::Opcode::kAdda);
+      i.reg = reg;
+      i.imm = imm;
+      instrs.push_back(i);
     }
   }
   for (const int32_t lr : {0, 1, -1, 64, -384, 256, 32767, -32768, 12345, -12345}) {
@@ -255,7 +376,8 @@ TEST(AsmRoundTrip, EveryFormAtEdgeValues) {
   }
 }
 
-// All 2^15 configurations, with the bias and side rows at their extremes.
+// All 2^15 configurations, with the bias and side rows at their extremes and every pair of
+// register selectors.
 TEST(AsmRoundTrip, EveryVpuConfiguration) {
   const uint32_t cfg_values = uint32_t{1} << isa::kVpuCfg.width;
   for (uint32_t c = 0; c < cfg_values; ++c) {
@@ -263,6 +385,8 @@ TEST(AsmRoundTrip, EveryVpuConfiguration) {
     i.cfg = c;
     i.bias = (c & 1) != 0 ? 65535 : c;
     i.side = (c & 2) != 0 ? 0 : 65535 - c;
+    i.bias_reg = (c >> 2) % isa::kAddrRegs;
+    i.side_reg = (c >> 4) % isa::kAddrRegs;
     expect_round_trip(isa::encode(i));
     if (HasFailure()) {
       ADD_FAILURE() << "cfg " << c;
@@ -284,11 +408,34 @@ TEST(AsmRoundTrip, EveryLearningRate) {
   }
 }
 
+// Every seta and adda word there is (each value, the register cycling through a0..a3).
+TEST(AsmRoundTrip, EverySetaAddaValue) {
+  for (uint32_t v = 0; v <= 0xFFFF; ++v) {
+    for (const isa::Opcode op : {isa::Opcode::kSeta, isa::Opcode::kAdda}) {
+      isa::Instr i = make(op);
+      i.reg = v % isa::kAddrRegs;
+      i.imm = op == isa::Opcode::kSeta ? static_cast<int32_t>(v)
+                                       : static_cast<int16_t>(static_cast<uint16_t>(v));
+      expect_round_trip(isa::encode(i));
+    }
+    if (HasFailure()) {
+      ADD_FAILURE() << "value " << v;
+      return;
+    }
+  }
+}
+
 TEST(AsmRoundTrip, IllegalWordsBecomeDotWord) {
-  for (const uint64_t w :
-       {0xA000000000000000ull, 0xFFFFFFFFFFFFFFFFull, 0x0000000000000001ull, 0x1800000000000000ull,
-        0x3000000000010000ull, 0x9000000000000000ull | (1ull << 59) | (1ull << 60)}) {
-    if (isa::decode(w)) continue;  // not illegal after all: covered elsewhere
+  const uint64_t words[] = {
+      0xC000000000000000ull, 0xD000000000000000ull, 0xE00000000001FFFFull,
+      0xFFFFFFFFFFFFFFFFull, 0x0000000000000001ull, 0x1800000000000000ull,
+      0x3000000000010000ull, 0x6008000000000000ull,  // vpu with bit 51 set
+      0xA000000000040000ull,  // seta with bit 18 set
+      0xB800000000000000ull,  // adda with bit 59 set
+      0x7000000004000000ull | (1ull << 27),  // loadw with bit 27 set
+  };
+  for (const uint64_t w : words) {
+    ASSERT_FALSE(isa::decode(w).has_value()) << std::hex << w;
     EXPECT_EQ(disassemble_one(w).substr(0, 8), ".word 0x");
     expect_round_trip(w);
   }
@@ -304,8 +451,9 @@ TEST(AsmRoundTrip, RandomWords) {
     return static_cast<uint32_t>(rng() & ((uint64_t{1} << f.width) - 1));
   };
   std::vector<uint64_t> words;
+  const int opcodes = static_cast<int>(isa::Opcode::kAdda) + 1;
   for (int n = 0; n < 20000; ++n) {
-    isa::Instr i = make(static_cast<isa::Opcode>(rng() % 10));
+    isa::Instr i = make(static_cast<isa::Opcode>(rng() % opcodes));
     i.count = bits(i.op == isa::Opcode::kLoop ? isa::kLoopCount : isa::kSgdCount);
     i.seed = bits(isa::kSeed);
     i.side = bits(isa::kVpuSide);
@@ -322,15 +470,27 @@ TEST(AsmRoundTrip, RandomWords) {
     i.grad = bits(isa::kSgdGrad);
     i.lr = static_cast<int16_t>(bits(isa::kSgdLr));
     i.stochastic = (rng() & 1) != 0;
+    i.side_reg = bits(isa::kVpuSideReg);
+    i.bias_reg = bits(isa::kVpuBiasReg);
+    i.addr_reg = bits(isa::kLoadwAddrReg);
+    i.act_reg = bits(isa::kMatmulActReg);
+    i.out_reg = bits(isa::kMatmulOutReg);
+    i.acc = (rng() & 1) != 0;
+    i.reg = bits(isa::kAregReg);
+    i.imm = i.op == isa::Opcode::kAdda ? static_cast<int16_t>(bits(isa::kAregImm))
+                                       : static_cast<int32_t>(bits(isa::kAregImm));
     // encode() ignores the fields a format does not use.
     const uint64_t w = isa::encode(i);
     words.push_back(w);
     words.push_back(rng());  // almost always illegal
   }
+  int opcode_seen[16] = {};
   for (const uint64_t w : words) {
+    ++opcode_seen[isa::kOp.get(w)];
     expect_round_trip(w);
     if (HasFailure()) return;
   }
+  for (int op = 0; op < opcodes; ++op) EXPECT_GT(opcode_seen[op], 1000) << "opcode " << op;
   const Program p = assemble(disassemble(words), "listing.s");
   EXPECT_EQ(p.words, words);
 }
@@ -374,6 +534,36 @@ TEST(AsmDisassembly, Text) {
   l.addr = 20;
   l.rows = 2;
   EXPECT_EQ(disassemble_one(isa::encode(l)), "loadw 20, rows=2");
+  l.addr_reg = 3;
+  l.t = true;
+  EXPECT_EQ(disassemble_one(isa::encode(l)), "loadw a3+20, rows=2, t");
+  m.act_reg = 1;
+  m.act = 16;
+  m.out_reg = 2;
+  m.out = 0;
+  m.t = false;
+  m.acc = true;
+  EXPECT_EQ(disassemble_one(isa::encode(m)), "matmul a1+16, a2+0, rows=4, k=8, n=8, acc");
+  v = make(isa::Opcode::kVpu);
+  v.cfg = cfg(kBias | kLoss, 0, 0, 0, false);
+  v.bias = 3;
+  v.bias_reg = 2;
+  v.side_reg = 1;
+  EXPECT_EQ(disassemble_one(isa::encode(v)),
+            "vpu mask=bias+loss, act=identity, leak=0, batch=0, src=z, bias=a2+3, side=a1+0");
+  isa::Instr a = make(isa::Opcode::kSeta);
+  a.reg = 1;
+  a.imm = 5;
+  EXPECT_EQ(disassemble_one(isa::encode(a)), "seta a1, 5");
+  a.reg = 0;
+  a.imm = 65535;
+  EXPECT_EQ(disassemble_one(isa::encode(a)), "seta a0, 65535");
+  a.op = isa::Opcode::kAdda;
+  a.reg = 3;
+  a.imm = -3;
+  EXPECT_EQ(disassemble_one(isa::encode(a)), "adda a3, -3");
+  a.imm = -32768;
+  EXPECT_EQ(disassemble_one(isa::encode(a)), "adda a3, -32768");
   EXPECT_EQ(tpu::assembler::fixed_to_text(-32768), "-128.0");
   EXPECT_EQ(tpu::assembler::fixed_to_text(32767), "127.99609375");
   EXPECT_EQ(tpu::assembler::fixed_to_text(0), "0.0");
@@ -471,7 +661,8 @@ TEST(AsmErrors, Messages) {
     const char* error;
   } kCases[] = {
       {"nop\n  matmlu 0, 16, rows=4, k=8, n=8\n", "prog.s:2:3: unknown mnemonic 'matmlu'"},
-      {"matmul 0, 16, rows=4, k=8, n=40", "prog.s:1:30: value 40 does not fit field 'n' (5 bits)"},
+      {"matmul 0, 16, rows=4, k=8, n=70", "prog.s:1:30: value 70 does not fit field 'n' (6 bits)"},
+      {"matmul 0, 16, rows=4, k=64, n=8", "prog.s:1:25: value 64 does not fit field 'k' (6 bits)"},
       {"loadw 0, rows=256", "prog.s:1:15: value 256 does not fit field 'rows' (8 bits)"},
       {"loop 65536", "prog.s:1:6: value 65536 does not fit field 'count' (16 bits)"},
       {"loop -1", "prog.s:1:6: value -1 does not fit field 'count' (16 bits)"},
@@ -482,8 +673,8 @@ TEST(AsmErrors, Messages) {
       {"vpu bias=65536", "prog.s:1:10: value 65536 does not fit field 'bias' (16 bits)"},
       {"sgd 0, 0, count=2048, lr=1",
        "prog.s:1:17: value 2048 does not fit field 'count' (11 bits)"},
-      {"matmul 0, 0, rows=4096, k=1, n=1",
-       "prog.s:1:19: value 4096 does not fit field 'rows' (12 bits)"},
+      {"matmul 0, 0, rows=1024, k=1, n=1",
+       "prog.s:1:19: value 1024 does not fit field 'rows' (10 bits)"},
       {"loadw W3, rows=8", "prog.s:1:7: undefined name 'W3'"},
       {"loadw 1 + W3, rows=8", "prog.s:1:11: undefined name 'W3'"},
       {"loop N\n.equ N, 3\n", "prog.s:1:6: name 'N' is used before its definition on line 2"},
@@ -572,6 +763,66 @@ TEST(AsmErrors, Messages) {
       {".equ X, 0x8000000000000000",
        "prog.s:1:9: value 9223372036854775808 does not fit 64 bits signed"},
       {".buf X, Y", "prog.s:1:9: undefined name 'Y'"},
+      // Address registers: reserved names.
+      {"a1: nop", "prog.s:1:1: 'a1' is an address register and cannot be defined"},
+      {"x: A0: nop", "prog.s:1:4: 'A0' is an address register and cannot be defined"},
+      {".equ A2, 3", "prog.s:1:6: 'A2' is an address register and cannot be defined"},
+      {".buf a3, 1", "prog.s:1:6: 'a3' is an address register and cannot be defined"},
+      // ... in an operand that is not a buffer row.
+      {"loop a1", "prog.s:1:6: address register 'a1' is allowed only in a buffer-row operand"},
+      {"seed 1 + A2", "prog.s:1:10: address register 'A2' is allowed only in a buffer-row operand"},
+      {"loadw 0, rows=a1",
+       "prog.s:1:15: address register 'a1' is allowed only in a buffer-row operand"},
+      {"matmul 0, 0, rows=1, k=a2, n=1",
+       "prog.s:1:24: address register 'a2' is allowed only in a buffer-row operand"},
+      {"sgd a1, 0, count=1, lr=1",
+       "prog.s:1:5: address register 'a1' is allowed only in a buffer-row operand"},
+      {"sgd 0, a3+1, count=1, lr=1",
+       "prog.s:1:8: address register 'a3' is allowed only in a buffer-row operand"},
+      {"sgd 0, 0, count=1, lr=a1",
+       "prog.s:1:23: address register 'a1' is allowed only in a buffer-row operand"},
+      {"vpu leak=a1", "prog.s:1:10: address register 'a1' is allowed only in a buffer-row operand"},
+      {"vpu act=a2", "prog.s:1:9: address register 'a2' is allowed only in a buffer-row operand"},
+      {"seta a1, a2", "prog.s:1:10: address register 'a2' is allowed only in a buffer-row operand"},
+      {"adda a1, 1 - a3",
+       "prog.s:1:14: address register 'a3' is allowed only in a buffer-row operand"},
+      {".word a1", "prog.s:1:7: address register 'a1' is allowed only in a buffer-row operand"},
+      {".org a1", "prog.s:1:6: address register 'a1' is allowed only in a buffer-row operand"},
+      {".equ X, a0", "prog.s:1:9: address register 'a0' is allowed only in a buffer-row operand"},
+      {".buf X, 1 + a1",
+       "prog.s:1:13: address register 'a1' is allowed only in a buffer-row operand"},
+      // ... two in one operand, or subtracted.
+      {"loadw a1+a2, rows=1", "prog.s:1:10: only one address register per operand: 'a2' after 'a1'"},
+      {"loadw a1 + 3 + A1, rows=1",
+       "prog.s:1:16: only one address register per operand: 'A1' after 'a1'"},
+      {"matmul 0, a0 + a3, rows=1, k=1, n=1",
+       "prog.s:1:16: only one address register per operand: 'a3' after 'a0'"},
+      {"vpu bias=a1-a2", "prog.s:1:13: only one address register per operand: 'a2' after 'a1'"},
+      {"loadw 8-a1, rows=1", "prog.s:1:9: address register 'a1' must be added, not subtracted"},
+      {"loadw -a1 + 8, rows=1", "prog.s:1:8: address register 'a1' must be added, not subtracted"},
+      {"matmul 9 - (a2 + 1), 0, rows=1, k=1, n=1",
+       "prog.s:1:13: address register 'a2' must be added, not subtracted"},
+      {"vpu side=-(+a3)", "prog.s:1:13: address register 'a3' must be added, not subtracted"},
+      // ... the field still fits its 16 bits on its own.
+      {"loadw a1 - 1, rows=1", "prog.s:1:7: value -1 does not fit field 'addr' (16 bits)"},
+      {"matmul 0, a2 + 65536, rows=1, k=1, n=1",
+       "prog.s:1:11: value 65536 does not fit field 'out' (16 bits)"},
+      {"vpu side=a1+65536", "prog.s:1:10: value 65536 does not fit field 'side' (16 bits)"},
+      // seta/adda.
+      {"seta 1, 5", "prog.s:1:6: expected an address register (a0 to a3), found '1'"},
+      {"adda a4, 1", "prog.s:1:6: expected an address register (a0 to a3), found 'a4'"},
+      {"seta a1 + 1, 5", "prog.s:1:9: junk after operand: '+'"},
+      {"seta a1", "prog.s:1:8: missing operand 'imm'"},
+      {"seta", "prog.s:1:5: missing operand 'reg'"},
+      {"adda a1, 2, 3", "prog.s:1:13: unexpected operand '3'"},
+      {"seta a1, 65536", "prog.s:1:10: value 65536 does not fit field 'imm' (16 bits)"},
+      {"seta a1, -1", "prog.s:1:10: value -1 does not fit field 'imm' (16 bits)"},
+      {"adda a1, 32768",
+       "prog.s:1:10: value 32768 does not fit field 'imm' (16 bits signed, -32768 to 32767)"},
+      {"adda a1, -32769",
+       "prog.s:1:10: value -32769 does not fit field 'imm' (16 bits signed, -32768 to 32767)"},
+      {"adda a1, 0.5",
+       "prog.s:1:10: fixed-point number '0.5' is allowed only as the whole value of 'lr'"},
   };
   for (const auto& c : kCases) EXPECT_EQ(error_of(c.source), c.error) << c.source;
 }
@@ -636,7 +887,8 @@ TEST(AsmLimits, WithoutLimitsDecodeErrorsAssemble) {
   for (const char* s :
        {"loadw 0, rows=0", "loadw 0, rows=9", "loadw 250, rows=8", "matmul 0, 0, rows=0, k=1, n=1",
         "matmul 0, 0, rows=4, k=0, n=1", "matmul 0, 0, rows=9, k=1, n=1, t",
-        "sgd 0, 0, count=0, lr=1", "loop 0", "endl", "vpu act=3", ".word 0xF000000000000000"}) {
+        "sgd 0, 0, count=0, lr=1", "loop 0", "endl", "vpu act=3", ".word 0xF000000000000000",
+        "seta a0, 1", "adda a0, -1", "loadw a1+250, rows=8", ".word 0xA000000000000000"}) {
     EXPECT_NO_THROW(assemble(s, "t.s")) << s;
   }
 }
@@ -686,6 +938,38 @@ TEST(AsmLimits, DecodeChecks) {
       {".word 0x3000000000000000", "prog.s:1:7: 'loop' count must be at least 1"},
       {".buf A, 200\n.buf B, 57\n",
        "prog.s:2:9: buffer 'B' (rows 200 to 256) does not fit the buffer (256 rows)"},
+      // seta/adda a0: decode's ErrField, at the register.
+      {"seta a0, 1", "prog.s:1:6: 'seta' needs a1, a2 or a3, not a0 (register 0 is decode's "
+                     "ErrField)"},
+      {"nop\n  adda A0, -1", "prog.s:2:8: 'adda' needs a1, a2 or a3, not a0 (register 0 is "
+                            "decode's ErrField)"},
+      {".word 0xA000000000000005", "prog.s:1:7: 'seta' needs a1, a2 or a3, not a0 (register 0 is "
+                                   "decode's ErrField)"},
+      // With a register the row is known only at run time: the field alone (the register at
+      // 0) is the lower bound that is checked.
+      {"loadw a1+250, rows=7",
+       "prog.s:1:7: rows a1+250 to a1+256 of 'addr' lie outside the buffer (256 rows) even with "
+       "a1 = 0"},
+      {"loadw 250 + a3, rows=2, t",
+       "prog.s:1:7: rows a3+250 to a3+257 of 'addr' lie outside the buffer (256 rows) even with "
+       "a3 = 0"},
+      {"matmul a2+250, 0, rows=7, k=1, n=1",
+       "prog.s:1:8: rows a2+250 to a2+256 of 'act' lie outside the buffer (256 rows) even with "
+       "a2 = 0"},
+      {"matmul 0, a1+255, rows=2, k=1, n=1",
+       "prog.s:1:11: rows a1+255 to a1+256 of 'out' lie outside the buffer (256 rows) even with "
+       "a1 = 0"},
+      {"matmul a0+250, 0, rows=7, k=1, n=1",  // a0: no register, a plain row
+       "prog.s:1:8: rows 250 to 256 of 'act' lie outside the buffer (256 rows)"},
+      {"vpu mask=bias, bias=a2+256\nmatmul 0, 0, rows=1, k=1, n=1",
+       "prog.s:2:1: bias row a2+256 (set by the vpu on line 1) lies outside the buffer (256 rows) "
+       "even with a2 = 0"},
+      {"vpu mask=loss, side=a3+255\nmatmul 0, 0, rows=2, k=1, n=1",
+       "prog.s:2:1: side rows a3+255 to a3+256 (set by the vpu on line 1) lie outside the buffer "
+       "(256 rows) even with a3 = 0"},
+      {".word 0x70000000002300FA",  // loadw a3+250, rows=8
+       "prog.s:1:7: rows a3+250 to a3+257 of 'addr' lie outside the buffer (256 rows) even with "
+       "a3 = 0"},
   };
   for (const auto& c : kCases) EXPECT_EQ(error_of(c.source, lim), c.error) << c.source;
 }
@@ -701,7 +985,12 @@ TEST(AsmLimits, LegalProgramsPass) {
       "vpu mask=loss, side=255\nmatmul 0, 0, rows=1, k=1, n=1\n"
       "vpu mask=deriv, src=z, side=255\nmatmul 0, 0, rows=100, k=1, n=1\n"  // side unused
       "vpu mask=act, bias=9999\nmatmul 0, 0, rows=1, k=1, n=1\n"            // bias unused
-      "sgd 0, 255, count=1, lr=0.5\nseed 3\nsync\n.word 0x1000000000000000\n";
+      "sgd 0, 255, count=1, lr=0.5\nseed 3\nsync\n.word 0x1000000000000000\n"
+      // Registers: the field alone is in range; what the register adds is not known here.
+      "seta a1, 60000\nseta a2, 0\nseta a3, 65535\nadda a1, -32768\nadda a2, 32767\n"
+      "loadw a1+248, rows=8\nloadw a2+248, rows=1, t\nmatmul a3+248, a1+248, rows=8, k=8, n=8\n"
+      "vpu mask=bias+loss, bias=a1+255, side=a2+254\nmatmul a1, a2, rows=2, k=8, n=8\n"
+      ".word 0xA000000000030000\n";
   EXPECT_EQ(error_of(program + "halt\n", lim), "(assembled without error)");
   EXPECT_THROW(assemble("nop", "t.s", Limits{0, 256}), std::invalid_argument);
   EXPECT_THROW(assemble("nop", "t.s", Limits{8, 0}), std::invalid_argument);

@@ -98,6 +98,15 @@ struct Token {
 bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// The address register `t` names (a0..a3, any case), or -1: those names are reserved.
+int register_of(const Token& t) {
+  if (t.kind != Tok::kName || t.text.size() != 2 || (t.text[0] != 'a' && t.text[0] != 'A')) {
+    return -1;
+  }
+  const int r = t.text[1] - '0';
+  return r >= 0 && r < isa::kAddrRegs ? r : -1;
+}
+
 int digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -231,6 +240,8 @@ const std::vector<Form>& forms() {
       {"loadw", Opcode::kLoadw, {"addr"}, {"rows"}, true, {"t"}},
       {"matmul", Opcode::kMatmul, {"act", "out"}, {"rows", "k", "n"}, true, {"t", "acc"}},
       {"sgd", Opcode::kSgd, {"theta", "grad"}, {"count", "lr"}, true, {"stochastic"}},
+      {"seta", Opcode::kSeta, {"reg", "imm"}, {}, false, {}},
+      {"adda", Opcode::kAdda, {"reg", "imm"}, {}, false, {}},
   };
   return kForms;
 }
@@ -348,7 +359,11 @@ class Assembler {
       const auto& t = s.toks;
       size_t i = 0;
       while (i + 1 < t.size() && t[i].kind == Tok::kName && t[i + 1].kind == Tok::kColon) {
-        define(t[i], s.line, SymKind::kLabel, slots_);
+        if (register_of(t[i]) >= 0) {
+          if (!s.broken) error(s.line, t[i].col, reserved(t[i]));
+        } else {
+          define(t[i], s.line, SymKind::kLabel, slots_);
+        }
         i += 2;
       }
       s.start = i;
@@ -358,7 +373,10 @@ class Assembler {
         if (d == ".word") {
           s.slot = slots_++;
         } else if (d == ".equ" || d == ".buf") {
-          if (i + 1 < t.size() && t[i + 1].kind == Tok::kName) {
+          if (i + 1 < t.size() && register_of(t[i + 1]) >= 0) {
+            if (!s.broken) error(s.line, t[i + 1].col, reserved(t[i + 1]));
+            s.broken = true;
+          } else if (i + 1 < t.size() && t[i + 1].kind == Tok::kName) {
             define(t[i + 1], s.line, d == ".equ" ? SymKind::kConstant : SymKind::kBuffer, 0);
           }
         } else if (d != ".org") {
@@ -377,6 +395,10 @@ class Assembler {
         s.broken = true;
       }
     }
+  }
+
+  static std::string reserved(const Token& name) {
+    return quoted(name.text) + " is an address register and cannot be defined";
   }
 
   void define(const Token& name, int line, SymKind kind, Wide value) {
@@ -428,7 +450,16 @@ class Assembler {
     return it->second.value;
   }
 
-  Wide primary(Cursor& c) {
+  // The address register an operand's expression holds (docs/assembly.md, "Address
+  // registers"): `col` 0 while it holds none.
+  struct RegUse {
+    int reg = 0;
+    int col = 0;
+    std::string text;
+  };
+
+  // `neg`: the term's value is subtracted (an odd number of minus signs apply to it).
+  Wide primary(Cursor& c, bool neg) {
     if (c.at_end()) {
       throw Failure{c.here(),
                     "expected a number or name after " + quoted(c.s->toks[c.pos - 1].text)};
@@ -446,12 +477,28 @@ class Assembler {
         }
         ++c.pos;
         return t.value;
-      case Tok::kName:
+      case Tok::kName: {
         ++c.pos;
-        return resolve(t);
+        const int r = register_of(t);
+        if (r < 0) return resolve(t);
+        if (reg_use_ == nullptr) {
+          throw Failure{t.col, "address register " + quoted(t.text) +
+                                   " is allowed only in a buffer-row operand"};
+        }
+        if (reg_use_->col != 0) {
+          throw Failure{t.col, "only one address register per operand: " + quoted(t.text) +
+                                   " after " + quoted(reg_use_->text)};
+        }
+        if (neg) {
+          throw Failure{t.col,
+                        "address register " + quoted(t.text) + " must be added, not subtracted"};
+        }
+        *reg_use_ = {r, t.col, t.text};
+        return 0;
+      }
       case Tok::kLParen: {
         ++c.pos;
-        const Wide v = expr(c);
+        const Wide v = expr(c, neg);
         if (c.at_end()) throw Failure{c.here(), "missing ')'"};
         if (c.tok().kind != Tok::kRParen) {
           throw Failure{c.tok().col, "expected ')', found " + quoted(c.tok().text)};
@@ -464,23 +511,23 @@ class Assembler {
     }
   }
 
-  Wide unary(Cursor& c) {
+  Wide unary(Cursor& c, bool neg) {
     if (!c.at_end() && (c.tok().kind == Tok::kPlus || c.tok().kind == Tok::kMinus)) {
-      const bool neg = c.tok().kind == Tok::kMinus;
+      const bool minus = c.tok().kind == Tok::kMinus;
       ++c.pos;
-      const Wide v = unary(c);
-      return neg ? -v : v;
+      const Wide v = unary(c, neg != minus);
+      return minus ? -v : v;
     }
-    return primary(c);
+    return primary(c, neg);
   }
 
-  Wide expr(Cursor& c) {
-    Wide v = unary(c);
+  Wide expr(Cursor& c, bool neg = false) {
+    Wide v = unary(c, neg);
     while (!c.at_end() && (c.tok().kind == Tok::kPlus || c.tok().kind == Tok::kMinus)) {
-      const bool neg = c.tok().kind == Tok::kMinus;
+      const bool minus = c.tok().kind == Tok::kMinus;
       ++c.pos;
-      const Wide r = unary(c);
-      v = neg ? v - r : v + r;
+      const Wide r = unary(c, neg != minus);
+      v = minus ? v - r : v + r;
     }
     return v;
   }
@@ -489,8 +536,14 @@ class Assembler {
     if (!c.at_end()) throw Failure{c.tok().col, "junk after operand: " + quoted(c.tok().text)};
   }
 
-  // The value of a whole operand.
-  Wide value(const Statement& s, const Span& sp) {
+  // The value of a whole operand. With `use`, the operand may hold one address register,
+  // which `use` receives (its value in the sum is 0); without, a register is an error.
+  Wide value(const Statement& s, const Span& sp, RegUse* use = nullptr) {
+    struct Restore {
+      RegUse*& slot;
+      ~Restore() { slot = nullptr; }
+    } restore{reg_use_};
+    reg_use_ = use;
     Cursor c{&s, sp.begin, sp.end};
     const Wide v = expr(c);
     no_junk(c);
@@ -510,6 +563,34 @@ class Assembler {
     if (v < 0 || v >= (Wide{1} << width)) throw misfit(sp, v, name, width);
     cols[name] = sp.col;
     return static_cast<uint32_t>(v);
+  }
+
+  // A buffer-row operand: the field (`width` bits) and the address register added to it.
+  struct Row {
+    uint32_t field = 0;
+    uint32_t reg = 0;
+  };
+  Row row(const Statement& s, const Operands& ops, const std::string& name, int width,
+          Columns& cols) {
+    const Span& sp = ops.values.at(name);
+    RegUse use;
+    const Wide v = value(s, sp, &use);
+    if (v < 0 || v >= (Wide{1} << width)) throw misfit(sp, v, name, width);
+    cols[name] = sp.col;
+    return {static_cast<uint32_t>(v), static_cast<uint32_t>(use.reg)};
+  }
+
+  // The register operand of seta/adda: one register name alone.
+  static uint32_t register_operand(const Statement& s, const Span& sp, Columns& cols) {
+    const Token& t = s.toks[sp.begin];
+    const int r = register_of(t);
+    if (r < 0) {
+      throw Failure{t.col, "expected an address register (a0 to a3), found " + quoted(t.text)};
+    }
+    Cursor c{&s, sp.begin + 1, sp.end};
+    no_junk(c);
+    cols["reg"] = sp.col;
+    return static_cast<uint32_t>(r);
   }
 
   // ---- operands ----
@@ -615,7 +696,7 @@ class Assembler {
       for (const auto& [name, code] : kActFns) {
         if (lower(t.text) == name) return code;
       }
-      if (symbols_.count(t.text) == 0) {
+      if (symbols_.count(t.text) == 0 && register_of(t) < 0) {
         throw Failure{
             t.col, "unknown activation " + quoted(t.text) + " (expected identity, relu or leaky)"};
       }
@@ -722,25 +803,41 @@ class Assembler {
           cfg.batch_log2 = field(s, ops, "batch", std::bit_width(kCfgMax.batch_log2), cols);
         }
         if (has("src")) cfg.deriv_src = deriv_src(s, ops.values.at("src"));
-        if (has("bias")) i.bias = field(s, ops, "bias", isa::kVpuBias.width, cols);
-        if (has("side")) i.side = field(s, ops, "side", isa::kVpuSide.width, cols);
+        if (has("bias")) {
+          const Row r = row(s, ops, "bias", isa::kVpuBias.width, cols);
+          i.bias = r.field;
+          i.bias_reg = r.reg;
+        }
+        if (has("side")) {
+          const Row r = row(s, ops, "side", isa::kVpuSide.width, cols);
+          i.side = r.field;
+          i.side_reg = r.reg;
+        }
         i.cfg = isa::pack_cfg(cfg);
         break;
       }
-      case isa::Opcode::kLoadw:
-        i.addr = field(s, ops, "addr", isa::kLoadwAddr.width, cols);
+      case isa::Opcode::kLoadw: {
+        const Row addr = row(s, ops, "addr", isa::kLoadwAddr.width, cols);
+        i.addr = addr.field;
+        i.addr_reg = addr.reg;
         i.rows = field(s, ops, "rows", isa::kLoadwRows.width, cols);
         i.t = ops.flags.count("t") != 0;
         break;
-      case isa::Opcode::kMatmul:
-        i.act = field(s, ops, "act", isa::kMatmulAct.width, cols);
-        i.out = field(s, ops, "out", isa::kMatmulOut.width, cols);
+      }
+      case isa::Opcode::kMatmul: {
+        const Row act = row(s, ops, "act", isa::kMatmulAct.width, cols);
+        const Row out = row(s, ops, "out", isa::kMatmulOut.width, cols);
+        i.act = act.field;
+        i.act_reg = act.reg;
+        i.out = out.field;
+        i.out_reg = out.reg;
         i.rows = field(s, ops, "rows", isa::kMatmulRows.width, cols);
         i.k = field(s, ops, "k", isa::kMatmulK.width, cols);
         i.n = field(s, ops, "n", isa::kMatmulN.width, cols);
         i.t = ops.flags.count("t") != 0;
         i.acc = ops.flags.count("acc") != 0;
         break;
+      }
       case isa::Opcode::kSgd:
         i.theta = field(s, ops, "theta", isa::kSgdTheta.width, cols);
         i.grad = field(s, ops, "grad", isa::kSgdGrad.width, cols);
@@ -748,6 +845,25 @@ class Assembler {
         i.lr = learning_rate(s, ops.values.at("lr"));
         i.stochastic = ops.flags.count("stochastic") != 0;
         break;
+      case isa::Opcode::kSeta:
+      case isa::Opcode::kAdda: {
+        i.reg = register_operand(s, ops.values.at("reg"), cols);
+        const Span& sp = ops.values.at("imm");
+        const Wide v = value(s, sp);
+        const int width = isa::kAregImm.width;
+        const Wide half = Wide{1} << (width - 1);
+        if (form.op == isa::Opcode::kSeta && (v < 0 || v >= 2 * half)) {
+          throw misfit(sp, v, "imm", width);
+        }
+        if (form.op == isa::Opcode::kAdda && (v < -half || v >= half)) {
+          throw Failure{sp.col, "value " + wide_str(v) + " does not fit field 'imm' (" +
+                                    std::to_string(width) + " bits signed, " + wide_str(-half) +
+                                    " to " + wide_str(half - 1) + ")"};
+        }
+        i.imm = static_cast<int32_t>(v);
+        cols["imm"] = sp.col;
+        break;
+      }
     }
     uint64_t word = 0;
     try {
@@ -854,11 +970,22 @@ class Assembler {
       if (v < 1) throw Failure{at(name), quoted(name) + " must be at least 1"};
     };
     const std::string by_dim = " (ArrayDim " + wide_str(n) + ")";
-    const auto in_buffer = [&](const std::string& name, Wide first, Wide count, int blame) {
+    // A row with an address register is field + register, known only at run time: the
+    // field alone (the register at 0) is its lower bound, and that is what is checked.
+    const auto reg_prefix = [](uint32_t reg) {
+      return reg == 0 ? std::string() : "a" + std::to_string(reg) + "+";
+    };
+    const auto even_with = [&](uint32_t reg) {
+      return reg == 0 ? std::string() : " even with a" + std::to_string(reg) + " = 0";
+    };
+    const auto in_buffer = [&](const std::string& name, Wide first, uint32_t reg, Wide count,
+                               int blame) {
       if (first + count > depth) {
-        throw Failure{blame, "rows " + wide_str(first) + " to " + wide_str(first + count - 1) +
-                                 " of " + quoted(name) + " lie outside the buffer (" +
-                                 wide_str(depth) + " rows)"};
+        const std::string r = reg_prefix(reg);
+        throw Failure{blame, "rows " + r + wide_str(first) + " to " + r +
+                                 wide_str(first + count - 1) + " of " + quoted(name) +
+                                 " lie outside the buffer (" + wide_str(depth) + " rows)" +
+                                 even_with(reg)};
       }
     };
     switch (i.op) {
@@ -888,15 +1015,15 @@ class Assembler {
         break;
       case isa::Opcode::kLoadw:
         between("rows", i.rows, 1, n, by_dim);
-        in_buffer("addr", i.addr, i.t ? n : Wide{i.rows}, at("addr"));
+        in_buffer("addr", i.addr, i.addr_reg, i.t ? n : Wide{i.rows}, at("addr"));
         break;
       case isa::Opcode::kMatmul: {
         at_least_one("rows", i.rows);
         between("k", i.k, 1, n, by_dim);
         between("n", i.n, 1, n, by_dim);
         if (i.t) between("rows", i.rows, 1, n, by_dim + " when transposed");
-        in_buffer("act", i.act, i.t ? n : Wide{i.rows}, at("act"));
-        in_buffer("out", i.out, i.rows, at("out"));
+        in_buffer("act", i.act, i.act_reg, i.t ? n : Wide{i.rows}, at("act"));
+        in_buffer("out", i.out, i.out_reg, i.rows, at("out"));
         // The operation in effect is the vpu before this matmul in the text: it is the one in
         // effect on the first pass through any loop, so what is found here is a real error.
         const isa::VpuCfgFields cfg = isa::unpack_cfg(vpu_.cfg);
@@ -904,22 +1031,33 @@ class Assembler {
             vpu_line_ > 0 ? " (set by the vpu on line " + std::to_string(vpu_line_) + ")" : "";
         // With acc the bias rows are the output rows, checked above.
         if (!i.acc && (cfg.mask & golden::kMaskBias) != 0 && vpu_.bias >= depth) {
-          throw Failure{col, "bias row " + std::to_string(vpu_.bias) + from +
-                                 " lies outside the buffer (" + wide_str(depth) + " rows)"};
+          throw Failure{col, "bias row " + reg_prefix(vpu_.bias_reg) + std::to_string(vpu_.bias) +
+                                 from + " lies outside the buffer (" + wide_str(depth) +
+                                 " rows)" + even_with(vpu_.bias_reg)};
         }
         const bool side = (cfg.mask & golden::kMaskLoss) != 0 ||
                           ((cfg.mask & golden::kMaskDeriv) != 0 && cfg.deriv_src);
         if (side && Wide{vpu_.side} + i.rows > depth) {
-          throw Failure{col, "side rows " + std::to_string(vpu_.side) + " to " +
+          const std::string r = reg_prefix(vpu_.side_reg);
+          throw Failure{col, "side rows " + r + std::to_string(vpu_.side) + " to " + r +
                                  wide_str(Wide{vpu_.side} + i.rows - 1) + from +
-                                 " lie outside the buffer (" + wide_str(depth) + " rows)"};
+                                 " lie outside the buffer (" + wide_str(depth) + " rows)" +
+                                 even_with(vpu_.side_reg)};
         }
         break;
       }
       case isa::Opcode::kSgd:
         at_least_one("count", i.count);
-        in_buffer("theta", i.theta, i.count, at("theta"));
-        in_buffer("grad", i.grad, i.count, at("grad"));
+        in_buffer("theta", i.theta, 0, i.count, at("theta"));
+        in_buffer("grad", i.grad, 0, i.count, at("grad"));
+        break;
+      case isa::Opcode::kSeta:
+      case isa::Opcode::kAdda:
+        if (i.reg == 0) {
+          throw Failure{at("reg"), std::string(i.op == isa::Opcode::kSeta ? "'seta'" : "'adda'") +
+                                       " needs a1, a2 or a3, not a0 (register 0 is decode's "
+                                       "ErrField)"};
+        }
         break;
     }
   }
@@ -934,6 +1072,7 @@ class Assembler {
   int loop_depth_ = 0;  // with Limits: loops open at this point of the text
   isa::Instr vpu_{};    // with Limits: the last vpu in the text (reset: nothing used)
   int vpu_line_ = 0;
+  RegUse* reg_use_ = nullptr;  // while an operand that may hold a register is evaluated
   Program program_;
 };
 

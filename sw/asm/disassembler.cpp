@@ -22,6 +22,16 @@ std::string hex(uint64_t v, int digits) {
 
 std::string u(uint32_t v) { return std::to_string(v); }
 
+// A buffer-row field with its address register: "aR+FIELD", or the field alone for none.
+std::string row(uint32_t field, uint32_t reg) {
+  if (reg == 0) return u(field);
+  std::string text = "a";
+  text += u(reg);
+  text += '+';
+  text += u(field);
+  return text;
+}
+
 std::string vpu_text(const isa::Instr& i) {
   const isa::VpuCfgFields cfg = isa::unpack_cfg(i.cfg);
   static const std::pair<const char*, uint32_t> kMaskBits[] = {
@@ -52,7 +62,7 @@ std::string vpu_text(const isa::Instr& i) {
   }
   return "vpu mask=" + mask + ", act=" + act + ", leak=" + u(cfg.leak_shift) +
          ", batch=" + u(cfg.batch_log2) + ", src=" + (cfg.deriv_src ? "s" : "z") +
-         ", bias=" + u(i.bias) + ", side=" + u(i.side);
+         ", bias=" + row(i.bias, i.bias_reg) + ", side=" + row(i.side, i.side_reg);
 }
 
 }  // namespace
@@ -92,13 +102,17 @@ std::string disassemble_one(uint64_t word) {
     case isa::Opcode::kVpu:
       return vpu_text(i);
     case isa::Opcode::kLoadw:
-      return "loadw " + u(i.addr) + ", rows=" + u(i.rows) + (i.t ? ", t" : "");
+      return "loadw " + row(i.addr, i.addr_reg) + ", rows=" + u(i.rows) + (i.t ? ", t" : "");
     case isa::Opcode::kMatmul:
-      return "matmul " + u(i.act) + ", " + u(i.out) + ", rows=" + u(i.rows) + ", k=" + u(i.k) +
+      return "matmul " + row(i.act, i.act_reg) + ", " + row(i.out, i.out_reg) + ", rows=" + u(i.rows) + ", k=" + u(i.k) +
              ", n=" + u(i.n) + (i.t ? ", t" : "") + (i.acc ? ", acc" : "");
     case isa::Opcode::kSgd:
       return "sgd " + u(i.theta) + ", " + u(i.grad) + ", count=" + u(i.count) +
              ", lr=" + fixed_to_text(i.lr) + (i.stochastic ? ", stochastic" : "");
+    case isa::Opcode::kSeta:
+      return "seta a" + u(i.reg) + ", " + std::to_string(i.imm);
+    case isa::Opcode::kAdda:
+      return "adda a" + u(i.reg) + ", " + std::to_string(i.imm);
   }
   return ".word " + hex(word, 16);  // unreachable: decode() returns only the opcodes above
 }

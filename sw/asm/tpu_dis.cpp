@@ -1,60 +1,35 @@
 // tpu-dis: prints the assembly of a TPU program image; tpu-as turns it back into the same image.
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sw/asm/assembler.hpp"
+#include "sw/asm/cli.hpp"
 #include "sw/asm/image.hpp"
-
-namespace {
-
-constexpr const char* kUsage =
-    "usage: tpu-dis [options] INPUT\n"
-    "Prints the assembly (docs/assembly.md) of a TPU program image; tpu-as assembles the\n"
-    "text back to the identical image. A word that is not a legal instruction prints as\n"
-    "'.word 0x...'.\n"
-    "options:\n"
-    "  -o FILE     write the text to FILE instead of standard output\n"
-    "  --hex       INPUT holds one hex word per line ($readmemh); default: binary\n"
-    "              (little-endian 64-bit words)\n"
-    "  -h, --help  print this help and exit\n"
-    "INPUT '-' reads standard input. Exit status: 0 done, 1 an unreadable or malformed\n"
-    "image, 2 bad arguments.\n";
-
-int usage_error(const std::string& why) {
-  std::cerr << "tpu-dis: " << why << "\n" << kUsage;
-  return 2;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string input;
   std::string output;
   bool hex = false;
-  for (int a = 1; a < argc; ++a) {
-    const std::string arg = argv[a];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
-    } else if (arg == "--hex") {
-      hex = true;
-    } else if (arg == "-o") {
-      if (a + 1 >= argc || std::string(argv[a + 1]).empty()) {
-        return usage_error("-o needs a file name");
-      }
-      output = argv[++a];
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      return usage_error("unknown option '" + arg + "'");
-    } else if (!input.empty()) {
-      return usage_error("more than one input file ('" + input + "', '" + arg + "')");
-    } else {
-      input = arg;
-    }
+
+  CLI::App app{"Prints the assembly (docs/assembly.md) of a TPU program image; tpu-as assembles "
+               "the text back to the identical image. A word that is not a legal instruction "
+               "prints as '.word 0x...'.",
+               "tpu-dis"};
+  app.add_option("INPUT", input, "the image ('-': standard input)")->required();
+  app.add_option("-o", output, "write the text to FILE instead of standard output")
+      ->option_text("FILE")
+      ->check(tpu::assembler::kNonEmpty);
+  app.add_flag("--hex", hex,
+               "INPUT holds one hex word per line ($readmemh); default: binary (little-endian "
+               "64-bit words)");
+  app.footer("Exit status: 0 done, 1 an unreadable or malformed image, 2 a bad command line.");
+  if (const std::optional<int> rc = tpu::assembler::parse_command_line(app, argc, argv)) {
+    return *rc;
   }
-  if (input.empty()) return usage_error("no input file");
 
   const std::optional<std::string> read = tpu::assembler::read_input(input);
   if (!read) {
