@@ -4,8 +4,12 @@
 // rows the buffer stores (address and data), PC, state, error code, the host port's
 // ready and responses. docs/architecture.md lists them.
 //
-// On top, a host driver: write rows and instruction words, start, run to completion,
-// read rows back, all through the host port like a real host.
+// The host driver on top (write rows and instruction words, start, run to completion,
+// read rows back, all through the host port like a real host) is the runtime's
+// (sw/runtime/host_port.hpp), the one the golden-model device uses too.
+//
+// With `compare_golden` false the golden model is not run at all (the "rtl-only" device,
+// for speed): nothing is compared and golden() stays at reset.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +19,7 @@
 
 #include "golden/isa.hpp"
 #include "golden/tpu_model.hpp"
+#include "sw/runtime/host_port.hpp"
 #include "tb/commands.hpp"
 #include "tb/harness.hpp"
 #include "tb/lanes.hpp"
@@ -22,18 +27,24 @@
 
 namespace tpu::tb {
 
-enum class Space : uint8_t { kBuffer = 0, kImem = 1, kCsr = 2 };
+using Space = runtime::Space;
 
 template <class Top>
-class TpuTb {
+class TpuTb : public runtime::HostPort {
  public:
   TpuTb(int dim, int ub_depth, int imem_depth, const std::string& trace_name,
-        bool force_trace = false)
-      : dim_(dim), harness_(trace_name, force_trace), golden_(dim, ub_depth, imem_depth) {
+        bool force_trace = false, bool compare_golden = true)
+      : HostPort(dim),
+        dim_(dim),
+        compare_(compare_golden),
+        harness_(trace_name, force_trace),
+        golden_(dim, ub_depth, imem_depth) {
     host_words_ = golden_.host_width() / 32;
   }
 
+  using HostPort::cycle;
   int dim() const { return dim_; }
+  bool compares() const { return compare_; }
   const MismatchLog& log() const { return log_; }
   uint64_t cycle() const { return cycle_; }
   const golden::TpuModel& golden() const { return golden_; }
@@ -45,8 +56,12 @@ class TpuTb {
     cycle_ = 0;
   }
 
+  // Rows the vector unit produced so far (every valid output row, in order).
+  const std::vector<std::vector<int32_t>>& vpu_rows() const { return vpu_rows_; }
+
+ protected:
   // One cycle with `in`; returns what the RTL showed.
-  golden::TpuOutputs cycle(const golden::TpuInputs& in) {
+  golden::TpuOutputs clock(const golden::TpuInputs& in) override {
     Top& t = harness_.top();
     t.host_req_valid_i = in.host_req_valid;
     t.host_req_we_i = in.host_req_we;
@@ -59,113 +74,12 @@ class TpuTb {
     t.host_rsp_ready_i = in.host_rsp_ready;
     harness_.settle();
     const golden::TpuOutputs got = sample();
-    compare(golden_.outputs(in), got);
+    if (compare_) compare(golden_.outputs(in), got);
     harness_.step();
-    golden_.step(in);
+    if (compare_) golden_.step(in);
     ++cycle_;
     if (got.vpu_valid) vpu_rows_.push_back(got.vpu_data);
     return got;
-  }
-
-  golden::TpuOutputs idle() { return cycle(golden::TpuInputs{}); }
-
-  // --- Host driver ---------------------------------------------------------------
-
-  // One request; waits for the handshake and the response. Returns the response words
-  // and sets `err` to the response's error bit.
-  std::vector<uint32_t> host(Space space, bool we, uint32_t addr,
-                             const std::vector<uint32_t>& wdata, bool* err = nullptr) {
-    golden::TpuInputs req;
-    req.host_req_valid = true;
-    req.host_req_we = we;
-    req.host_req_space = static_cast<uint8_t>(space);
-    req.host_req_addr = addr;
-    req.host_req_wdata = wdata;
-    if (!wdata.empty()) req.host_req_wdata.resize(host_words_, 0);
-    for (int g = 0; !cycle(req).host_req_ready; ++g) {
-      if (g > 1000) throw std::runtime_error("host request never accepted");
-    }
-    golden::TpuInputs wait;
-    wait.host_rsp_ready = true;
-    for (int g = 0;; ++g) {
-      if (g > 1000) throw std::runtime_error("host response never came");
-      const golden::TpuOutputs o = cycle(wait);
-      if (o.host_rsp_valid) {
-        if (err) *err = o.host_rsp_err;
-        return o.host_rsp_rdata;
-      }
-    }
-  }
-
-  void write_row(uint32_t addr, const std::vector<int32_t>& row) {
-    bool err = false;
-    host(Space::kBuffer, true, addr, row_words(row), &err);
-    if (err) throw std::runtime_error("host write of buffer row " + std::to_string(addr) + " failed");
-  }
-
-  std::vector<int32_t> read_row(uint32_t addr) {
-    bool err = false;
-    const auto w = host(Space::kBuffer, false, addr, {}, &err);
-    if (err) throw std::runtime_error("host read of buffer row " + std::to_string(addr) + " failed");
-    std::vector<int32_t> row(dim_);
-    for (int c = 0; c < dim_; ++c) {
-      const uint32_t bits = (w[(16 * c) / 32] >> ((16 * c) % 32)) & 0xFFFF;
-      row[c] = static_cast<int16_t>(static_cast<uint16_t>(bits));
-    }
-    return row;
-  }
-
-  void load_program(const std::vector<uint64_t>& words) {
-    for (size_t i = 0; i < words.size(); ++i) {
-      bool err = false;
-      host(Space::kImem, true, static_cast<uint32_t>(i),
-           {static_cast<uint32_t>(words[i]), static_cast<uint32_t>(words[i] >> 32)}, &err);
-      if (err) throw std::runtime_error("instruction " + std::to_string(i) + " not accepted");
-    }
-  }
-
-  uint64_t csr(uint32_t addr) {
-    const auto w = host(Space::kCsr, false, addr, {});
-    return w[0] | (static_cast<uint64_t>(w.size() > 1 ? w[1] : 0) << 32);
-  }
-
-  void start() {
-    bool err = false;
-    host(Space::kCsr, true, 0, {1}, &err);
-    if (err) throw std::runtime_error("start refused");
-  }
-
-  void resume() {
-    bool err = false;
-    host(Space::kCsr, true, 0, {2}, &err);
-    if (err) throw std::runtime_error("continue refused");
-  }
-
-  // Starts the program and clocks until the TPU leaves Running (Done, Error or Sync), or
-  // `max_cycles` pass. Returns the state it stopped in.
-  isa::State run(uint64_t max_cycles = 1'000'000) {
-    start();
-    return run_on(max_cycles);
-  }
-
-  isa::State run_on(uint64_t max_cycles = 1'000'000) {
-    for (uint64_t i = 0; i < max_cycles; ++i) {
-      const golden::TpuOutputs o = idle();
-      if (o.state != isa::State::kRunning) return o.state;
-    }
-    throw std::runtime_error("the program did not stop within " + std::to_string(max_cycles) +
-                             " cycles");
-  }
-
-  // Rows the vector unit produced so far (every valid output row, in order).
-  const std::vector<std::vector<int32_t>>& vpu_rows() const { return vpu_rows_; }
-
-  std::vector<uint32_t> row_words(const std::vector<int32_t>& row) const {
-    std::vector<uint32_t> w(host_words_, 0);
-    for (int c = 0; c < dim_ && c < static_cast<int>(row.size()); ++c) {
-      w[(16 * c) / 32] |= (static_cast<uint32_t>(row[c]) & 0xFFFF) << ((16 * c) % 32);
-    }
-    return w;
   }
 
  private:
@@ -231,6 +145,7 @@ class TpuTb {
   }
 
   int dim_;
+  bool compare_ = true;
   int host_words_ = 2;
   Harness<Top> harness_;
   golden::TpuModel golden_;
