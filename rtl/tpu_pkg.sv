@@ -170,41 +170,55 @@ package tpu_pkg;
   localparam logic [3:0] OpLoadw  = 4'h7;
   localparam logic [3:0] OpMatmul = 4'h8;
   localparam logic [3:0] OpSgd    = 4'h9;
+  localparam logic [3:0] OpSeta   = 4'hA;
+  localparam logic [3:0] OpAdda   = 4'hB;
 
   // Field positions: the least significant bit of each field, and its width.
-  localparam int FOpLsb       = 60;
-  localparam int FLoopCount   = 0;   // 16
-  localparam int FSeed        = 0;   // 32
-  localparam int FVpuSide     = 0;   // 16
-  localparam int FVpuBias     = 16;  // 16
-  localparam int FVpuCfg      = 32;  // 15 (vpu_cfg_t)
-  localparam int FLoadwAddr   = 0;   // 16
-  localparam int FLoadwRows   = 16;  // 8
-  localparam int FLoadwT      = 24;  // 1
-  localparam int FMatmulAct   = 0;   // 16
-  localparam int FMatmulOut   = 16;  // 16
-  localparam int FMatmulRows  = 32;  // 12
-  localparam int FMatmulK     = 44;  // 5
-  localparam int FMatmulN     = 49;  // 5
-  localparam int FMatmulT     = 54;  // 1
-  localparam int FMatmulAcc   = 55;  // 1
-  localparam int FSgdTheta    = 0;   // 16
-  localparam int FSgdGrad     = 16;  // 16
-  localparam int FSgdCount    = 32;  // 11
-  localparam int FSgdLr       = 43;  // 16
-  localparam int FSgdStoch    = 59;  // 1
-  localparam int VpuCfgWidth  = 15;
+  localparam int FOpLsb        = 60;
+  localparam int FLoopCount    = 0;   // 16
+  localparam int FSeed         = 0;   // 32
+  localparam int FVpuSide      = 0;   // 16
+  localparam int FVpuSideReg   = 16;  // 2
+  localparam int FVpuBias      = 18;  // 16
+  localparam int FVpuBiasReg   = 34;  // 2
+  localparam int FVpuCfg       = 36;  // 15 (vpu_cfg_t)
+  localparam int FLoadwAddr    = 0;   // 16
+  localparam int FLoadwAddrReg = 16;  // 2
+  localparam int FLoadwRows    = 18;  // 8
+  localparam int FLoadwT       = 26;  // 1
+  localparam int FMatmulAct    = 0;   // 16
+  localparam int FMatmulActReg = 16;  // 2
+  localparam int FMatmulOut    = 18;  // 16
+  localparam int FMatmulOutReg = 34;  // 2
+  localparam int FMatmulRows   = 36;  // 10
+  localparam int FMatmulK      = 46;  // 6
+  localparam int FMatmulN      = 52;  // 6
+  localparam int FMatmulT      = 58;  // 1
+  localparam int FMatmulAcc    = 59;  // 1
+  localparam int FSgdTheta     = 0;   // 16
+  localparam int FSgdGrad      = 16;  // 16
+  localparam int FSgdCount     = 32;  // 11
+  localparam int FSgdLr        = 43;  // 16
+  localparam int FSgdStoch     = 59;  // 1
+  localparam int FAregImm      = 0;   // 16 (adda: signed)
+  localparam int FAregReg      = 16;  // 2
+  localparam int VpuCfgWidth   = 15;
+
+  // Address registers a1..a3 (a[0] reads 0): the width of one, and of a selector.
+  localparam int ARegWidth     = 16;
+  localparam int ARegSelWidth  = 2;
 
   // The bits each format uses below the opcode; any other bit set makes it illegal.
   function automatic logic [59:0] used_bits(input logic [3:0] op);
     unique case (op)
-      OpLoop:   used_bits = 60'hFFFF;
-      OpSeed:   used_bits = 60'hFFFF_FFFF;
-      OpVpu:    used_bits = 60'h7FFF_FFFF_FFFF;
-      OpLoadw:  used_bits = 60'h1FF_FFFF;
-      OpMatmul: used_bits = 60'hFF_FFFF_FFFF_FFFF;
-      OpSgd:    used_bits = 60'hFFF_FFFF_FFFF_FFFF;
-      default:  used_bits = '0;  // nop, halt, sync, endl, and the illegal opcodes
+      OpLoop:         used_bits = 60'hFFFF;                 // [15:0]
+      OpSeed:         used_bits = 60'hFFFF_FFFF;            // [31:0]
+      OpVpu:          used_bits = 60'h7_FFFF_FFFF_FFFF;     // [50:0]
+      OpLoadw:        used_bits = 60'h7FF_FFFF;             // [26:0]
+      OpMatmul:       used_bits = 60'hFFF_FFFF_FFFF_FFFF;   // [59:0]
+      OpSgd:          used_bits = 60'hFFF_FFFF_FFFF_FFFF;   // [59:0]
+      OpSeta, OpAdda: used_bits = 60'h3_FFFF;               // [17:0]
+      default:        used_bits = '0;  // nop, halt, sync, endl, and the illegal opcodes
     endcase
   endfunction
 

@@ -14,7 +14,7 @@
 #include "Vtpu.h"
 #include "golden/mlp_reference.hpp"
 #include "sim/xor_runner.hpp"
-#include "tb/tpu_tb.hpp"
+#include "tb/tpu_device.hpp"
 
 namespace {
 
@@ -102,26 +102,29 @@ int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
   const tpu::golden::Mlp init = opt.predecessor ? tpu::golden::xor_predecessor_init()
                                                 : tpu::sim::xor_random_init(opt.seed);
-  tpu::sim::MlpShape shape;
-  shape.dim = kDim;
-  shape.leak_shift = opt.leak_shift;
-  shape.lr = opt.lr;
-  shape.stochastic = opt.stochastic;
-  shape.seed = static_cast<uint32_t>(opt.seed * 2654435761u + 1);
+  tpu::sim::XorOptions xo;
+  xo.leak_shift = opt.leak_shift;
+  xo.lr = opt.lr;
+  xo.stochastic = opt.stochastic;
+  xo.seed = static_cast<uint32_t>(opt.seed * 2654435761u + 1);
   const Eigen::MatrixXd x = tpu::golden::xor_inputs(), y = tpu::golden::xor_targets();
   const std::string dat_path = (tpu::tb::waves_dir() / "xor_loss.dat").string();
   const std::string png_path = (tpu::tb::waves_dir() / "xor_loss.png").string();
 
   try {
-    tpu::tb::TpuTb<Vtpu> tb(kDim, kUbDepth, kImemDepth, "xor_train", opt.waves);
-    tb.reset();
+    tpu::runtime::ModelOptions mo;
+    mo.dim = kDim;
+    mo.ub_depth = kUbDepth;
+    mo.imem_depth = kImemDepth;
+    tpu::tb::RtlDevice<Vtpu> dev(mo, tpu::tb::RtlMode::kLockstep, "xor_train", opt.waves);
+    auto& tb = dev.tb();
     std::printf("XOR on the %d x %d TPU: lr %.3g, slope 2^-%d, %s rounding, %d epochs\n", kDim,
                 kDim, opt.lr, opt.leak_shift, opt.stochastic ? "stochastic" : "nearest",
                 opt.epochs);
     std::ofstream dat(dat_path);
     double loss = 0;
     const auto run = tpu::sim::xor_train_on_tpu(
-        tb, shape, init, opt.epochs, opt.every, [&](int epoch, const Eigen::MatrixXd& h) {
+        dev, xo, init, opt.epochs, opt.every, [&](int epoch, const Eigen::MatrixXd& h) {
           loss = tpu::golden::mse(h, y);
           dat << epoch << " " << loss << "\n";
           if (!opt.quiet) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -14,7 +15,7 @@
 #include "golden/mlp_reference.hpp"
 #include "golden/reference.hpp"
 #include "sw/asm/assembler.hpp"
-#include "sim/mlp_program.hpp"
+#include "sim/xor_runner.hpp"
 #include "tb/seed.hpp"
 #include "tb/tpu_tb.hpp"
 #include "test_support.hpp"
@@ -39,6 +40,16 @@ constexpr int kImemDepth = 128;
 std::vector<uint64_t> assemble(const std::string& text) {
   return tpu::assembler::assemble(text, test_name() + ".s").words;
 }
+
+struct BadProgram {
+  const char* name;
+  std::string text;
+  Error err;
+  uint32_t pc;  // of the faulting instruction
+};
+
+const std::string kErrorPrelude =
+    "vpu mask=none\nloadw 20, rows=1\nmatmul 0, 30, rows=1, k=1, n=1\n";
 
 class Tpu : public ::testing::Test {
  protected:
@@ -70,6 +81,18 @@ class Tpu : public ::testing::Test {
   }
 
   Rows snapshot() { return load(0, kUbDepth); }
+
+  // Runs each program from reset over a random buffer and expects it to halt with its
+  // error at its PC, the buffer holding exactly what the instructions before it wrote:
+  // every case starts with `kErrorPrelude`, whose one matmul writes row 30, lane 0.
+  void expect_errors(const std::vector<BadProgram>& cases);
+
+  // The cycle counter (CSR 1) after running `text` to Done.
+  uint64_t cycles_to_done(const std::string& text) {
+    tb_->load_program(assemble(text));
+    EXPECT_EQ(tb_->run(), State::kDone);
+    return tb_->csr(1);
+  }
 
   std::mt19937_64 rng_;
   std::unique_ptr<Tb> tb_;
@@ -184,37 +207,7 @@ TEST_F(Tpu, LoopsRepeatTheirBody) {
   EXPECT_EQ(tb_->vpu_rows().size(), 6u);
 }
 
-struct BadProgram {
-  const char* name;
-  std::string text;
-  Error err;
-  uint32_t pc;  // of the faulting instruction
-};
-
-// Every error code from a real program: the TPU halts with the code, the PC of the
-// faulting instruction, and the buffer holds exactly what the instructions before it wrote.
-TEST_F(Tpu, EveryErrorHaltsWithItsCodeAndTouchesNothingElse) {
-  const std::string n = std::to_string(kDim), over = std::to_string(kDim + 1);
-  const std::string pre = "vpu mask=none\nloadw 20, rows=1\nmatmul 0, 30, rows=1, k=1, n=1\n";
-  std::vector<BadProgram> cases = {
-      {"illegal opcode", pre + ".word 0xA000000000000000\nhalt\n", Error::kOpcode, 3},
-      {"reserved bit", pre + ".word 0x1000000000000001\nhalt\n", Error::kOpcode, 3},
-      {"k past the array", pre + "matmul 0, 50, rows=1, k=" + over + ", n=1\nhalt\n",
-       Error::kField, 3},
-      {"sgd count 0", pre + "sgd 0, 8, count=0, lr=1.0\nhalt\n", Error::kField, 3},
-      {"output past the buffer",
-       pre + "matmul 0, " + std::to_string(kUbDepth - 1) + ", rows=2, k=1, n=1\nhalt\n",
-       Error::kAddress, 3},
-      {"transposed weights past the buffer",
-       pre + "loadw " + std::to_string(kUbDepth - 1) + ", rows=1, t\nhalt\n", Error::kAddress, 3},
-      {"bias row past the buffer",
-       pre + "vpu mask=bias, bias=" + std::to_string(kUbDepth) + "\nmatmul 0, 50, rows=1, k=1, n=1\n",
-       Error::kAddress, 4},
-      {"loop 0", pre + "loop 0\nendl\nhalt\n", Error::kLoop, 3},
-      {"endl without loop", pre + "endl\nhalt\n", Error::kLoop, 3},
-      {"fifth nested loop", pre + "loop 1\nloop 1\nloop 1\nloop 1\nloop 1\n", Error::kLoop, 7},
-      {"no halt", pre, Error::kPc, kImemDepth},
-  };
+void Tpu::expect_errors(const std::vector<BadProgram>& cases) {
   for (const BadProgram& c : cases) {
     SCOPED_TRACE(c.name);
     tb_->reset();
@@ -235,41 +228,274 @@ TEST_F(Tpu, EveryErrorHaltsWithItsCodeAndTouchesNothingElse) {
   }
 }
 
+// Every error code from a real program: the TPU halts with the code, the PC of the
+// faulting instruction, and the buffer holds exactly what the instructions before it wrote.
+TEST_F(Tpu, EveryErrorHaltsWithItsCodeAndTouchesNothingElse) {
+  const std::string n = std::to_string(kDim), over = std::to_string(kDim + 1);
+  const std::string pre = kErrorPrelude;
+  expect_errors({
+      {"illegal opcode", pre + ".word 0xC000000000000000\nhalt\n", Error::kOpcode, 3},
+      {"reserved bit", pre + ".word 0x1000000000000001\nhalt\n", Error::kOpcode, 3},
+      {"k past the array", pre + "matmul 0, 50, rows=1, k=" + over + ", n=1\nhalt\n",
+       Error::kField, 3},
+      {"sgd count 0", pre + "sgd 0, 8, count=0, lr=1.0\nhalt\n", Error::kField, 3},
+      {"output past the buffer",
+       pre + "matmul 0, " + std::to_string(kUbDepth - 1) + ", rows=2, k=1, n=1\nhalt\n",
+       Error::kAddress, 3},
+      {"transposed weights past the buffer",
+       pre + "loadw " + std::to_string(kUbDepth - 1) + ", rows=1, t\nhalt\n", Error::kAddress, 3},
+      {"bias row past the buffer",
+       pre + "vpu mask=bias, bias=" + std::to_string(kUbDepth) + "\nmatmul 0, 50, rows=1, k=1, n=1\n",
+       Error::kAddress, 4},
+      {"loop 0", pre + "loop 0\nendl\nhalt\n", Error::kLoop, 3},
+      {"endl without loop", pre + "endl\nhalt\n", Error::kLoop, 3},
+      {"fifth nested loop", pre + "loop 1\nloop 1\nloop 1\nloop 1\nloop 1\n", Error::kLoop, 7},
+      {"no halt", pre, Error::kPc, kImemDepth},
+  });
+}
+
+// --- Address registers (isa.md, "Address registers") -----------------------------------
+
+// One loop body walks S row blocks: a1 through the inputs, a2 through the outputs (from a
+// nonzero start), both stepped by adda; the result is the whole product, and no row
+// outside the outputs changes.
+TEST_F(Tpu, LoopWalksRowBlocksThroughAddressRegisters) {
+  const int b = kDim + 1, s = 4;  // blocks of B rows, S of them
+  const std::string n = std::to_string(kDim), bs = std::to_string(b);
+  const Rows before = random_rows(kUbDepth, -1000, 1000);
+  store(0, before);
+  const Rows x = before.block(0, 0, s * b, kDim), w = before.block(24, 0, kDim, kDim);
+  tb_->load_program(assemble("vpu mask=none\nloadw 24, rows=" + n +
+                             "\nseta a1, 0\nseta a2, 3\nloop " + std::to_string(s) +
+                             "\nmatmul a1+0, a2 + 40, rows=" + bs + ", k=" + n + ", n=" + n +
+                             "\nadda a1, " + bs + "\nadda a2, " + bs + "\nendl\nhalt\n"));
+  EXPECT_EQ(tb_->run(), State::kDone);
+  Rows expect = before;
+  expect.block(43, 0, s * b, kDim) =
+      tpu::golden::matmul_fixed(x.cast<int64_t>(), w.cast<int64_t>()).cast<int32_t>();
+  EXPECT_EQ(snapshot(), expect);
+  EXPECT_EQ(tb_->vpu_rows().size(), static_cast<size_t>(s * b));
+}
+
+// A loss-gradient pass over S minibatches whose targets advance per iteration: each
+// iteration's vpu names its side rows through a1 and its bias row through a2, then moves a1
+// on before its matmul issues. The operation register holds the row the vpu resolved, so
+// the matmul still uses this minibatch's targets. Out = (2/B)(sat(X W + b) - Y), B = 4.
+TEST_F(Tpu, VpuSideAndBiasRowsThroughAddressRegisters) {
+  const int s = 3;
+  const std::string n = std::to_string(kDim);
+  const Rows x = random_rows(s * kDim, -600, 600), w = random_rows(kDim, -300, 300);
+  const Rows y = random_rows(s * kDim, -2000, 2000), bias = random_rows(1, -2000, 2000);
+  store(0, x);
+  store(16, w);
+  store(24, y);
+  store(57, bias);  // row 50 + a2
+  const Rows before = snapshot();
+  tb_->load_program(assemble("loadw 16, rows=" + n + "\nseta a2, 7\nloop " + std::to_string(s) +
+                             "\nvpu mask=bias+loss, batch=2, bias=a2+50, side=a1+24\nadda a1, " +
+                             n + "\nmatmul a3+0, a3+70, rows=" + n + ", k=" + n + ", n=" + n +
+                             "\nadda a3, " + n + "\nendl\nhalt\n"));
+  EXPECT_EQ(tb_->run(), State::kDone);
+  const tpu::golden::MatrixI z = tpu::golden::matmul_fixed(x.cast<int64_t>(), w.cast<int64_t>());
+  auto sat = [](int64_t v) { return std::clamp<int64_t>(v, -32768, 32767); };
+  auto half = [](int64_t d) { return d >= 0 ? (d + 1) >> 1 : -((-d + 1) >> 1); };  // ties away
+  Rows expect = before;
+  for (int r = 0; r < s * kDim; ++r) {
+    for (int c = 0; c < kDim; ++c) {
+      const int64_t h = sat(z(r, c) + bias(0, c));
+      expect(70 + r, c) = static_cast<int32_t>(sat(half(h - y(r, c))));
+    }
+  }
+  EXPECT_EQ(snapshot(), expect);
+}
+
+// loadw through a register: two weight blocks stored one after the other, one loop body
+// loads each in turn (a3) and writes each product to its own block (a2); then a transposed
+// loadw whose block is found through a1.
+TEST_F(Tpu, LoadwAddressThroughARegister) {
+  const std::string n = std::to_string(kDim);
+  const std::string mm = ", rows=" + n + ", k=" + n + ", n=" + n + "\n";
+  const Rows x = random_rows(kDim, -700, 700);
+  const Rows w1 = random_rows(kDim, -300, 300), w2 = random_rows(kDim, -300, 300);
+  store(0, x);
+  store(20, w1);
+  store(20 + kDim, w2);
+  const Rows before = snapshot();
+  tb_->load_program(assemble("vpu mask=none\nseta a3, 20\nloop 2\nloadw a3+0, rows=" + n +
+                             "\nmatmul 0, a2+40" + mm + "adda a3, " + n + "\nadda a2, " + n +
+                             "\nendl\nseta a1, 15\nloadw a1+5, rows=" + n + ", t\nmatmul 0, 60" +
+                             mm + "halt\n"));
+  EXPECT_EQ(tb_->run(), State::kDone);
+  const auto xi = x.cast<int64_t>();
+  Rows expect = before;
+  expect.block(40, 0, kDim, kDim) =
+      tpu::golden::matmul_fixed(xi, w1.cast<int64_t>()).cast<int32_t>();
+  expect.block(40 + kDim, 0, kDim, kDim) =
+      tpu::golden::matmul_fixed(xi, w2.cast<int64_t>()).cast<int32_t>();
+  const tpu::golden::MatrixI w1t = w1.cast<int64_t>().transpose();
+  expect.block(60, 0, kDim, kDim) = tpu::golden::matmul_fixed(xi, w1t).cast<int32_t>();
+  EXPECT_EQ(snapshot(), expect);
+}
+
+// seta and adda wait for nothing: start in t, seta issues in t+1, adda in t+2, halt in
+// t+3, Done from t+4 (3 cycles Running), with the halt at PC 2.
+TEST_F(Tpu, SetaAndAddaIssueAtOnce) {
+  EXPECT_EQ(cycles_to_done("seta a1, 7\nadda a1, -1\nhalt\n"), 3u);
+  EXPECT_EQ(tb_->csr(0), tpu::isa::status_word(2, State::kDone, Error::kNone));
+}
+
+// adda wraps modulo 2^16 both ways, and the next instruction sees the new value:
+// a1 = 65535 + 3 = 2 (mod 2^16); a2 = 2 - 5 + 32767 - 32768 + 10 = 6 (through 65533 and
+// 65532); a3 = 65535 + 1 = 0. The matmuls then read rows 2.. and 0.. and write 46.. and 56..
+TEST_F(Tpu, SetaAddaWrapAroundModulo2To16) {
+  const std::string n = std::to_string(kDim);
+  const std::string mm = ", rows=" + n + ", k=" + n + ", n=" + n + "\n";
+  const Rows before = random_rows(kUbDepth, -1000, 1000);
+  store(0, before);
+  tb_->load_program(assemble("vpu mask=none\nloadw 20, rows=" + n +
+                             "\nseta a1, 65535\nadda a1, 3\n"
+                             "seta a2, 2\nadda a2, -5\nadda a2, 32767\nadda a2, -32768\n"
+                             "adda a2, 10\nseta a3, 65535\nadda a3, 1\n"
+                             "matmul a1+0, a2+40" + mm + "matmul a3+0, a2+50" + mm + "halt\n"));
+  EXPECT_EQ(tb_->run(), State::kDone);
+  const auto w = before.block(20, 0, kDim, kDim).cast<int64_t>();
+  Rows expect = before;
+  expect.block(46, 0, kDim, kDim) =
+      tpu::golden::matmul_fixed(before.block(2, 0, kDim, kDim).cast<int64_t>(), w)
+          .cast<int32_t>();
+  expect.block(56, 0, kDim, kDim) =
+      tpu::golden::matmul_fixed(before.block(0, 0, kDim, kDim).cast<int64_t>(), w)
+          .cast<int32_t>();
+  EXPECT_EQ(snapshot(), expect);
+}
+
+// The errors the registers bring: selector 0 in seta/adda (ErrField), and a row that is
+// outside the buffer only once its register is added (ErrAddress), computed in 17 bits so
+// that 65535 + 1 is row 65536, not row 0. Nothing the faulting instruction names is written.
+TEST_F(Tpu, AddressRegisterErrorsHaltAndTouchNothing) {
+  const std::string pre = kErrorPrelude, over = std::to_string(kDim + 1);
+  const std::string depth = std::to_string(kUbDepth);
+  expect_errors({
+      {"seta a0", pre + "seta a0, 5\nhalt\n", Error::kField, 3},
+      {"adda a0", pre + "adda a0, -1\nhalt\n", Error::kField, 3},
+      {"output field + register at UbDepth",
+       pre + "seta a1, 100\nmatmul 0, a1+" + std::to_string(kUbDepth - 100) +
+           ", rows=1, k=1, n=1\nhalt\n",
+       Error::kAddress, 4},
+      {"activation row 65535 + 1 does not wrap to 0",
+       pre + "seta a2, 65535\nmatmul a2+1, 50, rows=1, k=1, n=1\nhalt\n", Error::kAddress, 4},
+      {"loadw row 65535 + 65535", pre + "seta a3, 65535\nloadw a3+65535, rows=1\nhalt\n",
+       Error::kAddress, 4},
+      {"transposed loadw block through a register",
+       pre + "seta a3, " + std::to_string(kUbDepth - kDim) + "\nloadw a3+1, rows=1, t\nhalt\n",
+       Error::kAddress, 4},
+      {"bias row through its register",
+       pre + "seta a1, 120\nvpu mask=bias, bias=a1+" + std::to_string(kUbDepth - 120) +
+           "\nmatmul 0, 50, rows=1, k=1, n=1\nhalt\n",
+       Error::kAddress, 5},
+      {"side rows as resolved when the vpu issued",
+       pre + "seta a1, " + std::to_string(kUbDepth - 1) +
+           "\nvpu mask=loss, side=a1+0\nseta a1, 0\nmatmul 0, 50, rows=2, k=1, n=1\nhalt\n",
+       Error::kAddress, 6},
+      {"field checks before address checks",
+       pre + "seta a1, 65535\nmatmul a1+65535, 50, rows=1, k=" + over + ", n=1\nhalt\n",
+       Error::kField, 4},
+  });
+}
+
+// A matmul reading rows another matmul in flight writes, where only the registers make the
+// rows meet (fields 10 and 0, rows 40 and 40), waits exactly as long as the same program
+// with the rows written plainly; with equal fields that the registers pull apart (rows 50
+// and 40) it does not wait at all. The per-cycle comparison checks when each issues.
+TEST_F(Tpu, RawHazardBetweenRowsThatMeetOnlyThroughRegisters) {
+  const std::string n = std::to_string(kDim);
+  const std::string mm = ", rows=" + n + ", k=" + n + ", n=" + n + "\n";
+  auto program = [&](int a1, int f1, int a2, int f2) {
+    return "vpu mask=none\nloadw 20, rows=" + n + "\nseta a1, " + std::to_string(a1) +
+           "\nseta a2, " + std::to_string(a2) + "\nmatmul 0, a1+" + std::to_string(f1) + mm +
+           "matmul a2+" + std::to_string(f2) + ", 80" + mm + "halt\n";
+  };
+  const Rows before = random_rows(kUbDepth, -600, 600);
+  const auto x = before.block(0, 0, kDim, kDim).cast<int64_t>();
+  const auto w = before.block(20, 0, kDim, kDim).cast<int64_t>();
+
+  store(0, before);
+  const uint64_t through_registers = cycles_to_done(program(30, 10, 40, 0));
+  const tpu::golden::MatrixI first = tpu::golden::matmul_fixed(x, w);
+  Rows expect = before;
+  expect.block(40, 0, kDim, kDim) = first.cast<int32_t>();
+  expect.block(80, 0, kDim, kDim) = tpu::golden::matmul_fixed(first, w).cast<int32_t>();
+  EXPECT_EQ(snapshot(), expect);
+
+  store(0, before);
+  const uint64_t plain = cycles_to_done(program(0, 40, 0, 40));
+  EXPECT_EQ(snapshot(), expect);
+
+  store(0, before);
+  const uint64_t apart = cycles_to_done(program(10, 40, 0, 40));
+  expect = before;
+  expect.block(50, 0, kDim, kDim) = first.cast<int32_t>();
+  expect.block(80, 0, kDim, kDim) =
+      tpu::golden::matmul_fixed(before.block(40, 0, kDim, kDim).cast<int64_t>(), w)
+          .cast<int32_t>();
+  EXPECT_EQ(snapshot(), expect);
+
+  EXPECT_EQ(through_registers, plain);
+  EXPECT_LT(apart, plain) << "rows that do not meet must not wait";
+}
+
+// Start clears a1..a3: the same program run twice (each adda adds to whatever its register
+// holds) loads the same weights, reads and writes the same rows both times.
+TEST_F(Tpu, StartClearsTheAddressRegisters) {
+  const std::string n = std::to_string(kDim);
+  const Rows before = random_rows(kUbDepth, -1000, 1000);
+  store(0, before);
+  tb_->load_program(assemble("vpu mask=none\nadda a1, 5\nadda a2, " + n + "\nadda a3, 1\n" +
+                             "loadw a3+19, rows=" + n + "\nmatmul a2+0, a1+40, rows=" + n +
+                             ", k=" + n + ", n=" + n + "\nhalt\n"));
+  Rows expect = before;
+  expect.block(45, 0, kDim, kDim) =
+      tpu::golden::matmul_fixed(before.block(kDim, 0, kDim, kDim).cast<int64_t>(),
+                                before.block(20, 0, kDim, kDim).cast<int64_t>())
+          .cast<int32_t>();
+  EXPECT_EQ(tb_->run(), State::kDone);
+  EXPECT_EQ(snapshot(), expect);
+  store(45, before.block(45, 0, kDim, kDim));  // undo the first run's writes
+  EXPECT_EQ(tb_->run(), State::kDone);
+  EXPECT_EQ(snapshot(), expect) << "the second run must see a1 = 5, a2 = N, a3 = 1 again";
+}
+
 // The XOR network's forward pass with the predecessor's initialisation, against a float
 // reference of the same (Q8.8) parameters: within one LSB per value.
 TEST_F(Tpu, XorForwardMatchesFloatWithinOneLsb) {
-  tpu::sim::MlpShape shape;
-  shape.dim = kDim;
-  shape.leak_shift = 1;  // slope 0.5
-  const auto layout = tpu::sim::mlp_layout(shape);
+  tpu::sim::XorOptions xo;
+  xo.leak_shift = 1;  // slope 0.5
+  const auto c = tpu::compiler::compile(tpu::sim::xor_model(xo, 1, 1),
+                                        tpu::compiler::Target{kDim, kUbDepth, kImemDepth},
+                                        tpu::compiler::DataShape{4, 0},
+                                        tpu::compiler::Mode::kInference);
   const tpu::golden::Mlp init = tpu::golden::xor_predecessor_init();
-  auto q = [](double v) { return static_cast<int32_t>(std::lround(v * 256.0)); };
-  Rows params = Rows::Zero(layout.p_rows, kDim);
-  for (int i = 0; i < 2; ++i) {
-    for (int j = 0; j < 2; ++j) params(i, j) = q(init.w1(i, j));
-  }
-  for (int j = 0; j < 2; ++j) params(kDim, j) = q(init.w2(0, j));
-  for (int j = 0; j < 2; ++j) params(2 * kDim, j) = q(init.b1(j));
-  params(2 * kDim + 1, 0) = q(init.b2(0));
-  Rows x = Rows::Zero(4, kDim);
+  const auto params = tpu::sim::quantised(init);
   const Eigen::MatrixXd xr = tpu::golden::xor_inputs();
-  for (int b = 0; b < 4; ++b) {
-    for (int j = 0; j < 2; ++j) x(b, j) = q(xr(b, j));
-  }
-  store(layout.x, x);
-  store(layout.p, params);
-  tb_->load_program(assemble(tpu::sim::mlp_forward_asm(shape, layout) + "  halt\n"));
+  auto put = [&](const std::string& name, const Eigen::MatrixXd& m) {
+    const auto& t = c.tensor(name);
+    const auto rows = tpu::compiler::pack(m, t, kDim);
+    for (size_t r = 0; r < rows.size(); ++r) tb_->write_row(t.addr + static_cast<int>(r), rows[r]);
+  };
+  put("W1", params[0].w);
+  put("b1", params[0].b);
+  put("W2", params[1].w);
+  put("b2", params[1].b);
+  put("x_train", xr);
+  tb_->load_program(c.words);
   EXPECT_EQ(tb_->run(), State::kDone);
   // The float reference of the quantised parameters.
-  tpu::golden::Mlp qm = init;
-  qm.w1 = params.block(0, 0, 2, 2).cast<double>() / 256.0;
-  qm.w2 = params.block(kDim, 0, 1, 2).cast<double>() / 256.0;
-  qm.b1 = params.block(2 * kDim, 0, 1, 2).cast<double>() / 256.0;
-  qm.b2 = params.block(2 * kDim + 1, 0, 1, 1).cast<double>() / 256.0;
+  tpu::golden::Mlp qm{params[0].w, params[0].b, params[1].w, params[1].b};
   const Eigen::MatrixXd want = tpu::golden::mlp_forward(qm, xr, 0.5).h2;
-  const Rows got = load(layout.h2, 4);
+  const auto& out = c.tensor("pred_train");
   for (int b = 0; b < 4; ++b) {
-    EXPECT_LE(std::abs(got(b, 0) / 256.0 - want(b, 0)), 1.0 / 256.0) << "input " << b;
+    EXPECT_LE(std::abs(tb_->read_row(out.addr + b)[0] / 256.0 - want(b, 0)), 1.0 / 256.0)
+        << "input " << b;
   }
 }
 

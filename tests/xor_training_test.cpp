@@ -15,7 +15,7 @@
 #include "Vtpu.h"
 #include "golden/mlp_reference.hpp"
 #include "sim/xor_runner.hpp"
-#include "tb/tpu_tb.hpp"
+#include "tb/tpu_device.hpp"
 
 namespace {
 
@@ -41,18 +41,21 @@ Result run_seed(uint64_t seed, double lr, int leak_shift, const tpu::golden::Mlp
   const double slope = std::ldexp(1.0, -leak_shift);
   const auto fl = tpu::golden::mlp_train(init, x, y, slope, lr, float_epochs);
   Result r{tpu::golden::epochs_to_converge(fl, y), -1};
-  tpu::tb::TpuTb<Vtpu> tb(kDim, 128, 128, "xor_seed" + std::to_string(seed));
-  tb.reset();
-  tpu::sim::MlpShape shape;
-  shape.dim = kDim;
-  shape.leak_shift = leak_shift;
-  shape.lr = lr;
+  tpu::runtime::ModelOptions mo;
+  mo.dim = kDim;
+  mo.ub_depth = 128;
+  mo.imem_depth = 128;
+  tpu::tb::RtlDevice<Vtpu> dev(mo, tpu::tb::RtlMode::kLockstep, "xor_seed" + std::to_string(seed));
+  auto& tb = dev.tb();
+  tpu::sim::XorOptions xo;
+  xo.leak_shift = leak_shift;
+  xo.lr = lr;
   // The configuration under test: loss scaling (the largest), updates rounded to nearest.
   // XOR_STOCHASTIC=1 and XOR_LOSS_SCALE=k reproduce the other rows of docs/training.md.
-  shape.stochastic = std::getenv("XOR_STOCHASTIC") != nullptr;
-  if (const char* k = std::getenv("XOR_LOSS_SCALE")) shape.loss_scale_log2 = std::atoi(k);
-  shape.seed = static_cast<uint32_t>(seed * 2654435761u + 1);
-  const auto run = tpu::sim::xor_train_on_tpu(tb, shape, init, chip_epochs, 1);
+  xo.stochastic = std::getenv("XOR_STOCHASTIC") != nullptr;
+  if (const char* k = std::getenv("XOR_LOSS_SCALE")) xo.loss_scale_log2 = std::atoi(k);
+  xo.seed = static_cast<uint32_t>(seed * 2654435761u + 1);
+  const auto run = tpu::sim::xor_train_on_tpu(dev, xo, init, chip_epochs, 1);
   r.chip_epochs = chip_epochs_to_converge(run);
   *mismatches += tb.log().count();
   if (tb.log().count() != 0) ADD_FAILURE() << "seed " << seed << ": " << tb.log().report();

@@ -4,7 +4,8 @@
 // result write 2N+5 cycles after issue), the gradient-descent unit and the loops.
 // It waits in hardware for ports, for reads after writes to the same rows (RAW), and for
 // the datapath to drain; an illegal instruction halts it with an error code before
-// anything of that instruction happens.
+// anything of that instruction happens. Buffer rows are resolved in decode through the
+// address registers a1..a3 (row = field + a[sel], exact in 17 bits).
 // Specification: docs/architecture.md ("The TPU") and docs/isa.md.
 module control_unit #(
   parameter int ArrayDim  = tpu_pkg::ArrayDim,
@@ -64,9 +65,15 @@ module control_unit #(
   logic [31:0] cycles_q;
   logic        running;
 
-  // Operation register (the last `vpu`).
+  // Operation register (the last `vpu`): rows already resolved through their registers,
+  // in 17 bits; a row past the buffer is an ErrAddress of the matmul that uses it.
   tpu_pkg::vpu_cfg_t op_cfg_q;
-  logic [15:0]       op_bias_q, op_side_q;
+  logic [16:0]       op_bias_q, op_side_q;
+
+  // Address registers a1..a3 (a1 in the low slice); a[0] is no register and reads 0.
+  logic [3*16-1:0] areg_q;
+  logic [4*16-1:0] areg_all;
+  assign areg_all = {areg_q, 16'd0};
 
   // Loop stack.
   logic [LoopDepth*16-1:0] loop_start_q, loop_count_q;
@@ -92,12 +99,13 @@ module control_unit #(
 
   logic [3:0]  op;
   logic        known;  // a known opcode with every reserved bit clear
-  logic [15:0] f_count, f_side, f_bias, f_addr, f_act, f_out, f_theta, f_grad, f_lr;
+  logic [15:0] f_count, f_side, f_bias, f_addr, f_act, f_out, f_theta, f_grad, f_lr, f_imm;
+  logic [1:0]  f_side_reg, f_bias_reg, f_addr_reg, f_act_reg, f_out_reg, f_areg;
   logic [14:0] f_cfg;
   logic [7:0]  f_ld_rows;
-  logic [11:0] f_mm_rows;
+  logic [9:0]  f_mm_rows;
   logic [10:0] f_sgd_count;
-  logic [4:0]  f_k, f_n;
+  logic [5:0]  f_k, f_n;
   logic        f_ld_t, f_mm_t, f_stoch, f_acc;
   logic [31:0] f_seed;
 
@@ -108,13 +116,18 @@ module control_unit #(
     .loop_count_o     (f_count),
     .seed_o           (f_seed),
     .vpu_side_o       (f_side),
+    .vpu_side_reg_o   (f_side_reg),
     .vpu_bias_o       (f_bias),
+    .vpu_bias_reg_o   (f_bias_reg),
     .vpu_cfg_o        (f_cfg),
     .loadw_addr_o     (f_addr),
+    .loadw_addr_reg_o (f_addr_reg),
     .loadw_rows_o     (f_ld_rows),
     .loadw_t_o        (f_ld_t),
     .matmul_act_o     (f_act),
+    .matmul_act_reg_o (f_act_reg),
     .matmul_out_o     (f_out),
+    .matmul_out_reg_o (f_out_reg),
     .matmul_rows_o    (f_mm_rows),
     .matmul_k_o       (f_k),
     .matmul_n_o       (f_n),
@@ -124,17 +137,29 @@ module control_unit #(
     .sgd_grad_o       (f_grad),
     .sgd_count_o      (f_sgd_count),
     .sgd_lr_o         (f_lr),
-    .sgd_stochastic_o (f_stoch)
+    .sgd_stochastic_o (f_stoch),
+    .areg_imm_o       (f_imm),
+    .areg_reg_o       (f_areg)
   );
 
+  // The rows the instruction in decode names: field + a[sel], exact in 17 bits so that a
+  // sum past 65535 is still outside the buffer rather than wrapped into it.
+  logic [16:0] r_addr, r_act, r_out, r_side, r_bias;
+  assign r_addr = 17'(f_addr) + 17'(areg_all[32'(f_addr_reg)*16 +: 16]);
+  assign r_act  = 17'(f_act)  + 17'(areg_all[32'(f_act_reg)*16 +: 16]);
+  assign r_out  = 17'(f_out)  + 17'(areg_all[32'(f_out_reg)*16 +: 16]);
+  assign r_side = 17'(f_side) + 17'(areg_all[32'(f_side_reg)*16 +: 16]);
+  assign r_bias = 17'(f_bias) + 17'(areg_all[32'(f_bias_reg)*16 +: 16]);
+
   // The last row of a block of `rows` rows at `start` is inside the buffer.
-  function automatic logic fits(input logic [15:0] start, input logic [15:0] rows);
+  function automatic logic fits(input logic [16:0] start, input logic [15:0] rows);
     fits = rows != '0 && (32'(start) + 32'(rows)) <= UbDepth;
   endfunction
 
   // Rows the matmul in decode reads: activations, the bias row, the side rows.
   logic        uses_bias, uses_side;
-  logic [15:0] act_rows, ld_rows_read, bias_start, bias_rows;
+  logic [15:0] act_rows, ld_rows_read, bias_rows;
+  logic [16:0] bias_start;
   tpu_pkg::vpu_cfg_t f_cfg_s, mm_cfg;
   assign f_cfg_s   = f_cfg;
   // An accumulating matmul (acc) adds its output rows themselves, one per result row.
@@ -147,7 +172,7 @@ module control_unit #(
                      || (op_cfg_q.mask[tpu_pkg::MaskDeriv] && op_cfg_q.deriv_src);
   assign act_rows     = f_mm_t ? 16'(N) : 16'(f_mm_rows);
   assign ld_rows_read = f_ld_t ? 16'(N) : 16'(f_ld_rows);
-  assign bias_start   = f_acc ? f_out : op_bias_q;
+  assign bias_start   = f_acc ? r_out : op_bias_q;
   assign bias_rows    = f_acc ? 16'(f_mm_rows) : 16'd1;
 
   // A RAW hazard (docs/architecture.md): rows [start, start+rows-1], read from cycle
@@ -156,8 +181,9 @@ module control_unit #(
   // Slot s, issued age cycles ago, writes row o+j at the end of cycle t - age + 2N + 6 + j:
   // a read of row r in cycle t + d + (r - start) (streamed; block: every row in t + d)
   // comes too late for the write unless age + o > 2N + 6 - d + lim, where lim is start
-  // (streamed) or the last overlapping row (block). Decode checks every row against
-  // UbDepth before it looks for hazards, so rows and ages fit RawW bits: few LUTs.
+  // (streamed) or the last overlapping row (block). Decode checks every (resolved) row
+  // against UbDepth before it looks for hazards, so rows and ages fit RawW bits: few LUTs;
+  // a row truncated here belongs to an ErrAddress, which decides before the hazard.
   localparam int RawW = $clog2(UbDepth + 2 * N + 8) + 1;
   logic [Slots*RawW-1:0] slot_last, slot_age_o;  // o + rows - 1, age + o
 
@@ -192,7 +218,7 @@ module control_unit #(
   // One check serves the activation rows of a matmul and the rows of a loadw (never both).
   logic [RawW-1:0] rd_start, rd_rows;
   logic            rd_streamed;
-  assign rd_start    = (op == tpu_pkg::OpLoadw) ? RawW'(f_addr) : RawW'(f_act);
+  assign rd_start    = (op == tpu_pkg::OpLoadw) ? RawW'(r_addr) : RawW'(r_act);
   assign rd_rows     = (op == tpu_pkg::OpLoadw) ? RawW'(ld_rows_read) : RawW'(act_rows);
   assign rd_streamed = (op == tpu_pkg::OpLoadw) ? !f_ld_t : !f_mm_t;
 
@@ -226,14 +252,14 @@ module control_unit #(
         end
         tpu_pkg::OpLoadw: begin
           if (f_ld_rows == '0 || 32'(f_ld_rows) > N)     dec_err = tpu_pkg::ErrField;
-          else if (!fits(f_addr, ld_rows_read))          dec_err = tpu_pkg::ErrAddress;
+          else if (!fits(r_addr, ld_rows_read))          dec_err = tpu_pkg::ErrAddress;
           else wait_now = !ub_rd_ready_i[1] || !sgd_idle || raw_rd;
         end
         tpu_pkg::OpMatmul: begin
           if (f_mm_rows == '0 || f_k == '0 || 32'(f_k) > N || f_n == '0 || 32'(f_n) > N
               || (f_mm_t && 32'(f_mm_rows) > N)) begin
             dec_err = tpu_pkg::ErrField;
-          end else if (!fits(f_act, act_rows) || !fits(f_out, 16'(f_mm_rows))
+          end else if (!fits(r_act, act_rows) || !fits(r_out, 16'(f_mm_rows))
                        || (uses_bias && !fits(bias_start, bias_rows))
                        || (uses_side && !fits(op_side_q, 16'(f_mm_rows)))) begin
             dec_err = tpu_pkg::ErrAddress;
@@ -244,7 +270,7 @@ module control_unit #(
         end
         tpu_pkg::OpSgd: begin
           if (f_sgd_count == '0)                                       dec_err = tpu_pkg::ErrField;
-          else if (!fits(f_theta, 16'(f_sgd_count)) || !fits(f_grad, 16'(f_sgd_count)))
+          else if (!fits(17'(f_theta), 16'(f_sgd_count)) || !fits(17'(f_grad), 16'(f_sgd_count)))
             dec_err = tpu_pkg::ErrAddress;
           else wait_now = !drained;
         end
@@ -253,6 +279,9 @@ module control_unit #(
         end
         tpu_pkg::OpEndl: begin
           if (sp_q == '0) dec_err = tpu_pkg::ErrLoop;
+        end
+        tpu_pkg::OpSeta, tpu_pkg::OpAdda: begin
+          if (f_areg == '0) dec_err = tpu_pkg::ErrField;
         end
         tpu_pkg::OpSeed:                 wait_now = !sgd_idle;
         tpu_pkg::OpSync, tpu_pkg::OpHalt: wait_now = !drained;
@@ -300,6 +329,7 @@ module control_unit #(
       op_cfg_q     <= '0;
       op_bias_q    <= '0;
       op_side_q    <= '0;
+      areg_q       <= '0;
     end else begin
       pc_q <= pc_d;
       if (state_q == tpu_pkg::StRunning || state_q == tpu_pkg::StSync) cycles_q <= cycles_q + 1;
@@ -308,6 +338,7 @@ module control_unit #(
         err_q    <= tpu_pkg::ErrNone;
         cycles_q <= '0;
         sp_q     <= '0;
+        areg_q   <= '0;
       end else if (continue_i) begin
         state_q <= tpu_pkg::StRunning;
       end else if (running && dec_err != tpu_pkg::ErrNone) begin
@@ -319,9 +350,13 @@ module control_unit #(
           tpu_pkg::OpSync: state_q <= tpu_pkg::StSync;
           tpu_pkg::OpVpu: begin
             op_cfg_q  <= f_cfg_s;
-            op_bias_q <= f_bias;
-            op_side_q <= f_side;
+            op_bias_q <= r_bias;
+            op_side_q <= r_side;
           end
+          tpu_pkg::OpSeta: areg_q[(32'(f_areg) - 1)*16 +: 16] <= f_imm;
+          // mod 2^16: the 16-bit sum drops the carry, and a negative step is its complement.
+          tpu_pkg::OpAdda: areg_q[(32'(f_areg) - 1)*16 +: 16] <=
+                               areg_all[32'(f_areg)*16 +: 16] + f_imm;
           tpu_pkg::OpLoop: begin
             loop_start_q[32'(sp_q)*16 +: 16] <= pc_q + 16'd1;
             loop_count_q[32'(sp_q)*16 +: 16] <= f_count;
@@ -385,11 +420,11 @@ module control_unit #(
         e_valid_q[free_slot]                               <= 1'b1;
         e_acc_q[free_slot]                                 <= f_acc;
         e_age_q[32'(free_slot)*16 +: 16]                   <= 16'd1;
-        e_out_q[32'(free_slot)*16 +: 16]                   <= f_out;
+        e_out_q[32'(free_slot)*16 +: 16]                   <= 16'(r_out);
         e_rows_q[32'(free_slot)*16 +: 16]                  <= 16'(f_mm_rows);
         e_n_q[32'(free_slot)*LanesW +: LanesW]             <= LanesW'(f_n);
-        e_bias_q[32'(free_slot)*16 +: 16]                  <= bias_start;
-        e_side_q[32'(free_slot)*16 +: 16]                  <= op_side_q;
+        e_bias_q[32'(free_slot)*16 +: 16]                  <= 16'(bias_start);
+        e_side_q[32'(free_slot)*16 +: 16]                  <= 16'(op_side_q);
         e_cfg_q[32'(free_slot)*tpu_pkg::VpuCfgWidth +: tpu_pkg::VpuCfgWidth] <= mm_cfg;
       end
     end
@@ -405,10 +440,10 @@ module control_unit #(
     vpu_cfg_o         = '0;
     // Port 0: activations.
     ub_rd_valid_o[0]           = issue_mm;
-    ub_rd_cmd_o[0 +: RdCmdW]   = {f_act, 16'(f_mm_rows), 16'd1, LanesW'(f_k), f_mm_t};
+    ub_rd_cmd_o[0 +: RdCmdW]   = {16'(r_act), 16'(f_mm_rows), 16'd1, LanesW'(f_k), f_mm_t};
     // Port 1: weights.
     ub_rd_valid_o[1]               = issue_ld;
-    ub_rd_cmd_o[RdCmdW +: RdCmdW]  = {f_addr, 16'(f_ld_rows), 16'd1, LanesW'(N), f_ld_t};
+    ub_rd_cmd_o[RdCmdW +: RdCmdW]  = {16'(r_addr), 16'(f_ld_rows), 16'd1, LanesW'(N), f_ld_t};
     for (int s = 0; s < Slots; s++) begin
       cfg = e_cfg_q[s*tpu_pkg::VpuCfgWidth +: tpu_pkg::VpuCfgWidth];
       if (ev_side[s]) begin
