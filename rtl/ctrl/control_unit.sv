@@ -430,9 +430,11 @@ module control_unit #(
     end
   end
 
-  // Buffer commands.
+  // Buffer commands. `cfg` lives at module scope: Yosys 0.23 cannot take the members of a
+  // struct declared inside the block (it read cfg.mask as undefined bits).
+  tpu_pkg::vpu_cfg_t cfg;
   always_comb begin
-    tpu_pkg::vpu_cfg_t cfg;
+    cfg               = '0;
     ub_rd_valid_o     = '0;
     ub_rd_cmd_o       = '0;
     ub_wr_cmd_valid_o = 1'b0;
