@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "golden/dense_reference.hpp"
 #include "golden/fixed_point.hpp"
+#include "golden/mlp_reference.hpp"
 #include "sw/compiler/compiler.hpp"
 #include "sw/compiler/dataset.hpp"
 #include "sw/runner/session.hpp"
@@ -288,6 +290,33 @@ TEST(CompiledTraining, MinibatchesAndTailCrossChecked) {
     if (l + 1 < params.size() || true) h = h.unaryExpr([](double v) { return v > 0 ? v : v / 4; });
   }
   EXPECT_LT(tpu::runner::mse(preds[0].back(), train.y), tpu::runner::mse(h, train.y));
+}
+
+// The N-layer float reference (golden/dense_reference.hpp) agrees with the two-layer one XOR's
+// fidelity test has used since the start (golden/mlp_reference.hpp), written separately.
+TEST(DenseReference, AgreesWithTheTwoLayerReference) {
+  std::mt19937_64 rng(tpu::tb::test_seed(test_name()));
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  tpu::golden::Mlp m;
+  m.w1 = Eigen::MatrixXd::NullaryExpr(3, 2, [&] { return u(rng); });
+  m.b1 = Eigen::RowVectorXd::NullaryExpr(3, [&] { return u(rng); });
+  m.w2 = Eigen::MatrixXd::NullaryExpr(2, 3, [&] { return u(rng); });
+  m.b2 = Eigen::RowVectorXd::NullaryExpr(2, [&] { return u(rng); });
+  const Eigen::MatrixXd x = Eigen::MatrixXd::NullaryExpr(5, 2, [&] { return u(rng); });
+  const Eigen::MatrixXd y = Eigen::MatrixXd::NullaryExpr(5, 2, [&] { return u(rng); });
+  std::vector<tpu::golden::DenseLayer> net(2);
+  net[0] = {m.w1, m.b1, tpu::golden::DenseAct::kLeakyRelu, 0.25};
+  net[1] = {m.w2, m.b2, tpu::golden::DenseAct::kLeakyRelu, 0.25};
+  for (int step = 0; step < 3; ++step) {
+    tpu::golden::mlp_train_step(m, x, y, 0.25, 0.3);
+    tpu::golden::dense_epoch(net, x, y, 5, 0.3);
+  }
+  EXPECT_TRUE(net[0].w.isApprox(m.w1, 1e-12));
+  EXPECT_TRUE(net[0].b.isApprox(m.b1, 1e-12));
+  EXPECT_TRUE(net[1].w.isApprox(m.w2, 1e-12));
+  EXPECT_TRUE(net[1].b.isApprox(m.b2, 1e-12));
+  EXPECT_TRUE(tpu::golden::dense_forward(net, x).isApprox(tpu::golden::mlp_forward(m, x, 0.25).h2,
+                                                          1e-12));
 }
 
 }  // namespace
