@@ -67,6 +67,37 @@ Dataset load_csv(const std::string& path, int features, int outputs, Targets tar
   return d;
 }
 
+namespace {
+// Fisher-Yates with a uniform index from the generator's raw output (no
+// std::uniform_int_distribution, whose algorithm the standard leaves open).
+void shuffle(std::vector<int>& v, std::mt19937_64& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(rng() % i);
+    std::swap(v[i - 1], v[j]);
+  }
+}
+}  // namespace
+
+Split stratified_split(const std::vector<int>& labels, double test_fraction, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  int classes = 0;
+  for (int l : labels) classes = std::max(classes, l + 1);
+  Split s;
+  for (int c = 0; c < classes; ++c) {
+    std::vector<int> rows;
+    for (int i = 0; i < static_cast<int>(labels.size()); ++i) {
+      if (labels[i] == c) rows.push_back(i);
+    }
+    shuffle(rows, rng);
+    const auto n_test = static_cast<std::size_t>(std::lround(test_fraction * rows.size()));
+    s.test.insert(s.test.end(), rows.begin(), rows.begin() + n_test);
+    s.train.insert(s.train.end(), rows.begin() + n_test, rows.end());
+  }
+  shuffle(s.train, rng);
+  shuffle(s.test, rng);
+  return s;
+}
+
 std::string data_path(const Model& m, const std::string& path) {
   if (path.empty() || path[0] == '/' || m.dir.empty()) return path;
   return m.dir + "/" + path;

@@ -27,6 +27,15 @@ struct Dataset {
 Dataset load_csv(const std::string& path, int features, int outputs, Targets targets,
                  double feature_scale);
 
+// A fixed, seeded, stratified split of labelled rows: every class contributes
+// round(test_fraction * its count) rows to the test set; both sets are shuffled (the training
+// set's order is the order every epoch visits it). Deterministic for a seed on every
+// platform (its own Fisher-Yates over std::mt19937_64). Returns the row indices.
+struct Split {
+  std::vector<int> train, test;
+};
+Split stratified_split(const std::vector<int>& labels, double test_fraction, uint64_t seed);
+
 // The dataset paths of a model, resolved against the model file's folder.
 std::string data_path(const Model& m, const std::string& path);
 
