@@ -18,13 +18,14 @@ LINT_DIMS := 2 3 4 8 16
 LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
 SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit tpu
 
-.PHONY: all sim matmul test lint waves clean deps configure build synth bench help
+.PHONY: all sim matmul digits test lint waves clean deps configure build synth bench help
 
 all: test
 
 help:
 	@echo "make sim     train XOR on the Verilated TPU (ARRAY=2 by default), writes waves/xor_train.vcd"
 	@echo "make matmul  an 8x8 matmul on the bare array, writes waves/matmul.vcd"
+	@echo "make digits  train a 64-32-10 MLP on the UCI digits on the TPU (ArrayDim 8), float beside it"
 	@echo "make test    build everything and run the regression (ctest)"
 	@echo "make lint    verilator --lint-only -Wall over the RTL at several array sizes"
 	@echo "make waves   open the training demo's waves in GTKWave (WAVE=matmul: the matmul demo's)"
@@ -62,6 +63,22 @@ sim: configure
 matmul: configure
 	cmake --build $(BUILD) -j $(JOBS) --target matmul_demo
 	$(BUILD)/sim/matmul_demo
+
+# The UCI digits (fetched from Debian's python3-sklearn, cached under $(BUILD)/data), a seeded
+# stratified split, the 64-32-10 MLP trained on the Verilated TPU (ArrayDim 8) beside the
+# float reference, then the test accuracy from DIGITS_SEEDS initialisations.
+DIGITS_DIR   := $(BUILD)/data/digits
+DIGITS_SEEDS ?= 1 2 3 4 5
+DIGITS_ENGINE ?= rtl
+digits: configure
+	cmake --build $(BUILD) -j $(JOBS) --target tpu-run digits_prepare
+	bash scripts/fetch-digits.sh $(DIGITS_DIR)/digits.csv
+	$(BUILD)/sim/digits_prepare $(DIGITS_DIR)/digits.csv $(DIGITS_DIR)/train.csv $(DIGITS_DIR)/test.csv
+	$(BUILD)/sw/runner/tpu-run models/digits.json --engine $(DIGITS_ENGINE) --float \
+	  --train $(DIGITS_DIR)/train.csv --test $(DIGITS_DIR)/test.csv --out $(BUILD)/run/digits
+	@echo "Initialisation seeds $(DIGITS_SEEDS) (functional engine, bit-identical to the RTL):"
+	@bash scripts/digits-seeds.sh $(BUILD)/sw/runner/tpu-run $(BUILD)/run/digits-seeds \
+	  $(DIGITS_DIR)/train.csv $(DIGITS_DIR)/test.csv $(DIGITS_SEEDS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -209,27 +209,28 @@ class Emitter {
     return v;
   }
 
-  // out = epi(concat(in) W^T): for every output tile j, the K panels accumulate into the
-  // output rows (matmul acc); the bias enters with the first panel, the activation, loss and
-  // derivative with the last, so the pre-activation z the last stage sees is the whole sum.
+  // out = epi(concat(in) W^T): the K panels accumulate into the output rows (matmul acc); the
+  // bias enters with the first panel, the activation, loss and derivative with the last, so
+  // the pre-activation z the last stage sees is the whole sum. Panels outer, output tiles
+  // inner: consecutive matmuls write different tiles, so an accumulating matmul never waits
+  // for the one before it (its rows were written a whole sweep of tiles earlier).
   void linear(const Op& op) {
     const Tensor& o = c_.tensor(op.out);
-    const Tensor& w = c_.tensor(op.weight);
     const auto ks = k_panels(op.in);
-    for (int j = 0; j < o.panels; ++j) {
-      const int nj = width(o.cols, j);
-      for (size_t p = 0; p < ks.size(); ++p) {
-        const bool first = p == 0, last = p + 1 == ks.size();
+    for (size_t p = 0; p < ks.size(); ++p) {
+      const bool first = p == 0, last = p + 1 == ks.size();
+      std::string mask;
+      auto add = [&](const char* b) { mask += (mask.empty() ? "" : "+") + std::string(b); };
+      const bool bias = first && !op.epi.bias.empty();
+      if (bias) add("bias");
+      if (last && op.epi.act) add("act");
+      const bool loss = last && !op.epi.loss_target.empty();
+      if (loss) add("loss");
+      const bool deriv = last && op.epi.deriv;
+      if (deriv) add("deriv");
+      for (int j = 0; j < o.panels; ++j) {
+        const int nj = width(o.cols, j);
         loadw(row(op.weight, static_cast<int>(p), j * n_), ks[p].width, true);
-        std::string mask;
-        auto add = [&](const char* b) { mask += (mask.empty() ? "" : "+") + std::string(b); };
-        const bool bias = first && !op.epi.bias.empty();
-        if (bias) add("bias");
-        if (last && op.epi.act) add("act");
-        const bool loss = last && !op.epi.loss_target.empty();
-        if (loss) add("loss");
-        const bool deriv = last && op.epi.deriv;
-        if (deriv) add("deriv");
         for (const auto& [r0, rows] : row_pieces(op.rows)) {
           vpu(mask, op.epi, last && (op.epi.act || deriv), bias ? row(op.epi.bias, j, 0) : "",
               loss ? row(op.epi.loss_target, j, r0) : "", false);
@@ -238,20 +239,20 @@ class Emitter {
         }
       }
     }
-    (void)w;
   }
 
-  // out = epi(dZ W): output tile p (a K panel of W) accumulates over the tiles j of dZ.
+  // out = epi(dZ W): every output panel p accumulates over the tiles j of dZ; tiles of dZ
+  // outer, output panels inner, for the same reason as above.
   void linear_back(const Op& op) {
     const Tensor& d = c_.tensor(op.in[0]);
     const Tensor& o = c_.tensor(op.out);
-    for (int p = 0; p < o.panels; ++p) {
-      const int kp = width(o.cols, p);
-      for (int j = 0; j < d.panels; ++j) {
-        const int nj = width(d.cols, j);
-        const bool first = j == 0, last = j + 1 == d.panels;
+    for (int j = 0; j < d.panels; ++j) {
+      const int nj = width(d.cols, j);
+      const bool first = j == 0, last = j + 1 == d.panels;
+      const bool deriv = last && op.epi.deriv;
+      for (int p = 0; p < o.panels; ++p) {
+        const int kp = width(o.cols, p);
         loadw(row(op.weight, p, j * n_), nj, false);
-        const bool deriv = last && op.epi.deriv;
         for (const auto& [r0, rows] : row_pieces(op.rows)) {
           vpu(deriv ? "deriv" : "", op.epi, deriv, "",
               deriv ? row(op.epi.deriv_side, p, r0) : "", deriv);
