@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
     mo.dim = kDim;
     mo.ub_depth = kUbDepth;
     mo.imem_depth = kImemDepth;
+    mo.cross_check = true;  // and every buffer write against the functional model
     tpu::tb::RtlDevice<Vtpu> dev(mo, tpu::tb::RtlMode::kLockstep, "xor_train", opt.waves);
     auto& tb = dev.tb();
     std::printf("XOR on the %d x %d TPU: lr %.3g, slope 2^-%d, %s rounding, %d epochs\n", kDim,

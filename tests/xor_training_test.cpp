@@ -45,6 +45,7 @@ Result run_seed(uint64_t seed, double lr, int leak_shift, const tpu::golden::Mlp
   mo.dim = kDim;
   mo.ub_depth = 128;
   mo.imem_depth = 128;
+  mo.cross_check = true;  // and every buffer write against the functional model
   tpu::tb::RtlDevice<Vtpu> dev(mo, tpu::tb::RtlMode::kLockstep, "xor_seed" + std::to_string(seed));
   auto& tb = dev.tb();
   tpu::sim::XorOptions xo;
