@@ -1,5 +1,6 @@
 #include "sw/runner/session.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace tpu::runner {
@@ -50,11 +51,37 @@ void Session::load(const std::vector<compiler::LayerParams>& params,
 void Session::start() { dev_.start(); }
 void Session::resume() { dev_.resume(); }
 
-bool Session::run_to_sync(uint64_t max_cycles) {
-  const runtime::Status s = dev_.run(max_cycles);
+namespace {
+
+bool at_sync(const runtime::Status& s) {
   if (s.state == runtime::State::kSync) return true;
   if (s.state == runtime::State::kDone) return false;
   throw runtime::DeviceError("the TPU stopped: " + runtime::to_string(s));
+}
+
+}  // namespace
+
+bool Session::run_to_sync(uint64_t max_cycles) { return at_sync(dev_.run(max_cycles)); }
+
+bool Session::run_to_sync(uint64_t max_cycles, uint64_t slice,
+                          const std::function<void(uint64_t)>& on_slice) {
+  if (slice == 0 || slice >= max_cycles) return run_to_sync(max_cycles);
+  uint64_t done = 0;
+  for (;;) {
+    const uint64_t n = std::min(slice, max_cycles - done);
+    try {
+      return at_sync(dev_.run(n));
+    } catch (const runtime::TimeoutError&) {
+      done += n;  // a later run() carries on where this one stopped
+      if (done >= max_cycles) {
+        throw runtime::TimeoutError("run: the program did not stop within " +
+                                    std::to_string(max_cycles) +
+                                    (dev_.name() == "functional" ? " instructions" : " cycles") +
+                                    " (" + runtime::to_string(dev_.status()) + ")");
+      }
+      if (on_slice) on_slice(done);
+    }
+  }
 }
 
 Eigen::MatrixXd Session::read(const std::string& tensor) {

@@ -28,6 +28,12 @@ class Session {
   // Runs to the next stop; true at a Sync (one checkpoint: eval_every epochs done and the
   // predictions written), false at Done. runtime::DeviceError on an Error stop.
   bool run_to_sync(uint64_t max_cycles = 2'000'000'000ull);
+  // The same, run in slices of `slice` cycles (instructions on the functional model) with
+  // `on_slice` told the count run so far since the last start or continue after every slice
+  // that ended with the TPU still Running: a caller's progress bar. runtime::TimeoutError
+  // after `max_cycles` in all.
+  bool run_to_sync(uint64_t max_cycles, uint64_t slice,
+                   const std::function<void(uint64_t)>& on_slice);
   void resume();
 
   Eigen::MatrixXd read(const std::string& tensor);
