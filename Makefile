@@ -29,7 +29,8 @@ help:
 	@echo "make test    build everything and run the regression (ctest)"
 	@echo "make lint    verilator --lint-only -Wall over the RTL at several array sizes"
 	@echo "make waves   open the training demo's waves in GTKWave (WAVE=matmul: the matmul demo's)"
-	@echo "make bench   cycle counts of an XOR forward pass and training step at ArrayDim 2 and 4"
+	@echo "make bench   the performance table: matmul utilization, MLP and training cycles against"
+	@echo "             their floors, simulation speed of every engine (CSV: BUILD/bench/bench.csv)"
 	@echo "make synth   synthesize each unit for iCE40 (SYNTH_DIM=2) and print its cells"
 	@echo "make clean   remove build output and waveforms"
 	@echo "make deps    install missing tools with apt (scripts/install-deps.sh)"
@@ -117,13 +118,10 @@ synth: deps
 	  grep -E "Number of cells|SB_" $(BUILD)/synth/$$top.stat; \
 	done
 
+# The Verilated TPUs at ArrayDim 2, 4, 8 and 16 (sim/CMakeLists.txt) are built only here.
 bench: configure
-	cmake --build $(BUILD) -j $(JOBS) --target bench_tpu_2 bench_tpu_4
-	@echo "XOR 2-2-1, batch 4, on the Verilated TPU (cycles from start, less an empty program's)"
-	@echo "| ArrayDim | forward pass | training step      | halt   |"
-	@echo "|----------|--------------|--------------------|--------|"
-	@$(BUILD)/sim/bench_tpu_2
-	@$(BUILD)/sim/bench_tpu_4
+	cmake --build $(BUILD) -j $(JOBS) --target tpu_bench
+	@$(BUILD)/sim/tpu_bench --csv $(BUILD)/bench/bench.csv
 
 clean:
 	rm -rf $(BUILD) waves/*.vcd waves/*.fst

@@ -21,13 +21,27 @@ struct Format {
 // The design's default format, Q8.8 (DataWidth = 16, FracBits = 8).
 inline constexpr Format kQ8_8{};
 
+namespace detail {
+// The error paths of the helpers below, kept out of line so that the helpers themselves inline
+// into the models' per-lane loops (they run millions of times a second).
+[[noreturn, gnu::cold, gnu::noinline]] inline void bad_format(const Format& f) {
+  throw std::invalid_argument("golden::Format{data_width=" + std::to_string(f.data_width) +
+                              ", frac_bits=" + std::to_string(f.frac_bits) +
+                              "}: need 2 <= data_width <= 32 and 0 <= frac_bits <= data_width");
+}
+[[noreturn, gnu::cold, gnu::noinline]] inline void bad_argument(const char* fn, const char* name,
+                                                               int value, const char* range) {
+  throw std::invalid_argument(std::string("golden::") + fn + ": " + name + "=" +
+                              std::to_string(value) + " outside " + range);
+}
+}  // namespace detail
+
 // Throws std::invalid_argument unless `f` is a format this model can carry: to_fixed returns an
 // int32_t, so data_width is at most 32, and frac_bits may not exceed data_width.
 inline void check_format(const Format& f) {
-  if (f.data_width < 2 || f.data_width > 32 || f.frac_bits < 0 || f.frac_bits > f.data_width) {
-    throw std::invalid_argument("golden::Format{data_width=" + std::to_string(f.data_width) +
-                                ", frac_bits=" + std::to_string(f.frac_bits) +
-                                "}: need 2 <= data_width <= 32 and 0 <= frac_bits <= data_width");
+  if (f.data_width < 2 || f.data_width > 32 || f.frac_bits < 0 || f.frac_bits > f.data_width)
+      [[unlikely]] {
+    detail::bad_format(f);
   }
 }
 
@@ -40,9 +54,8 @@ inline void check_format(const Format& f) {
 // frac_bits == 0 returns x unchanged (nothing to round). Precondition: 0 <= frac_bits <= 62,
 // otherwise std::invalid_argument. The design only feeds it sums of ~36 bits.
 inline int64_t round_shift(int64_t x, int frac_bits) {
-  if (frac_bits < 0 || frac_bits > 62) {
-    throw std::invalid_argument("golden::round_shift: frac_bits=" + std::to_string(frac_bits) +
-                                " outside [0, 62]");
+  if (frac_bits < 0 || frac_bits > 62) [[unlikely]] {
+    detail::bad_argument("round_shift", "frac_bits", frac_bits, "[0, 62]");
   }
   if (frac_bits == 0) return x;
   __extension__ using Wide = __int128;  // __extension__: -Wpedantic would flag GNU __int128
@@ -57,19 +70,15 @@ inline int64_t round_shift(int64_t x, int frac_bits) {
 // round_shift's formula. The shift fields that feed it are 4 bits wide, so k must lie in
 // [0, 15]; anything else throws std::invalid_argument.
 inline int64_t rshift_round(int64_t v, int k) {
-  if (k < 0 || k > 15) {
-    throw std::invalid_argument("golden::rshift_round: k=" + std::to_string(k) +
-                                " outside [0, 15]");
-  }
+  if (k < 0 || k > 15) [[unlikely]] detail::bad_argument("rshift_round", "k", k, "[0, 15]");
   return round_shift(v, k);
 }
 
 // Clamps `x` to the range of a signed `width`-bit value, [-2^(w-1), 2^(w-1) - 1]. Never wraps.
 // Precondition: 1 <= width <= 64, otherwise std::invalid_argument.
 inline int64_t saturate(int64_t x, int width) {
-  if (width < 1 || width > 64) {
-    throw std::invalid_argument("golden::saturate: width=" + std::to_string(width) +
-                                " outside [1, 64]");
+  if (width < 1 || width > 64) [[unlikely]] {
+    detail::bad_argument("saturate", "width", width, "[1, 64]");
   }
   if (width == 64) return x;  // every int64_t already fits; 1 << 63 would overflow below
   const int64_t hi = (int64_t{1} << (width - 1)) - 1;
@@ -81,10 +90,7 @@ inline int64_t saturate(int64_t x, int width) {
 // holds after `x` is written into it (e.g. psum_q, SumWidth bits). Returns int64_t, not int32_t,
 // because SumWidth is wider than 32 bits. Precondition: 1 <= width <= 64.
 inline int64_t wrap(int64_t x, int width) {
-  if (width < 1 || width > 64) {
-    throw std::invalid_argument("golden::wrap: width=" + std::to_string(width) +
-                                " outside [1, 64]");
-  }
+  if (width < 1 || width > 64) [[unlikely]] detail::bad_argument("wrap", "width", width, "[1, 64]");
   const int shift = 64 - width;
   // Unsigned left shift drops the high bits without UB; C++20 makes the conversion back to
   // int64_t modular and >> arithmetic, which sign-extends bit width-1.

@@ -59,7 +59,12 @@ class PeModel {
     check_fits(in.act, format_.data_width, "act");
     check_fits(in.w, format_.data_width, "w");
     check_fits(in.psum, sum_width_, "psum");
+    advance(in);
+  }
 
+  // step() without the port checks, for a caller whose inputs fit by construction: the array
+  // (act and w come from its own checked ports, psum from the PE above, kept to sum_width).
+  void advance(const PeInputs& in) {
     const PeState old = state_;
     const int32_t w_eff = in.sw ? old.shadow : old.active;
 
@@ -80,11 +85,14 @@ class PeModel {
 
  private:
   static void check_fits(int64_t x, int width, const char* port) {
-    if (!fits(x, width)) {
-      throw std::invalid_argument(std::string("golden::PeModel::step: ") + port + "=" +
-                                  std::to_string(x) + " does not fit " + std::to_string(width) +
-                                  " signed bits");
-    }
+    if (!fits(x, width)) [[unlikely]] does_not_fit(x, width, port);
+  }
+  // Out of line, so that check_fits inlines.
+  [[noreturn, gnu::cold, gnu::noinline]] static void does_not_fit(int64_t x, int width,
+                                                                 const char* port) {
+    throw std::invalid_argument(std::string("golden::PeModel::step: ") + port + "=" +
+                                std::to_string(x) + " does not fit " + std::to_string(width) +
+                                " signed bits");
   }
 
   int sum_width_;

@@ -68,11 +68,21 @@ inline uint32_t lfsr_seed(uint32_t seed, int lane) {
 
 namespace sgd_detail {
 
-inline void check_value(int64_t v, int width, const std::string& where, const std::string& what) {
-  if (!fits(v, width)) {
-    throw std::invalid_argument(where + ": " + what + "=" + std::to_string(v) + " does not fit " +
-                                std::to_string(width) + " signed bits");
-  }
+// `what` names the value; with `port` >= 0 it is lane `lane` of rd_data[port]. Nothing is built
+// unless the check fails (this runs for every lane of every cycle).
+[[noreturn, gnu::cold, gnu::noinline]] inline void does_not_fit(int64_t v, int width,
+                                                                const char* where,
+                                                                const char* what, int port,
+                                                                int lane) {
+  const std::string name = port < 0 ? std::string(what)
+                                    : "rd_data[" + std::to_string(port) + "][" +
+                                          std::to_string(lane) + "]";
+  throw std::invalid_argument(std::string(where) + ": " + name + "=" + std::to_string(v) +
+                              " does not fit " + std::to_string(width) + " signed bits");
+}
+inline void check_value(int64_t v, int width, const char* where, const char* what, int port = -1,
+                        int lane = -1) {
+  if (!fits(v, width)) [[unlikely]] does_not_fit(v, width, where, what, port, lane);
 }
 
 // r = s[FracBits-1:0]: the low frac_bits bits of the state (frac_bits <= 32 by check_format).
@@ -98,7 +108,7 @@ inline int32_t apply_update(int32_t theta, int64_t prod, bool stochastic, uint32
 inline int32_t sgd_update(int32_t theta, int32_t g, int32_t lr, bool stochastic, uint32_t& lfsr,
                           Format f = kQ8_8) {
   check_format(f);
-  const std::string where = "golden::sgd_update";
+  const char* const where = "golden::sgd_update";
   sgd_detail::check_value(theta, f.data_width, where, "theta");
   sgd_detail::check_value(g, f.data_width, where, "g");
   sgd_detail::check_value(lr, f.data_width, where, "lr");
@@ -185,7 +195,7 @@ class SgdModel {
     std::vector<int32_t> theta{};
   };
 
-  void check_inputs(const SgdInputs& in, const std::string& where) const;
+  void check_inputs(const SgdInputs& in, const char* where) const;
   std::vector<int32_t> row(const std::vector<int32_t>& v) const {
     return v.empty() ? std::vector<int32_t>(idx(lanes_), 0) : v;
   }
@@ -200,6 +210,11 @@ class SgdModel {
   std::vector<uint32_t> lfsr_{};
   Stage1 s1_{};
   Stage2 s2_{};
+  // step()'s next values, kept between cycles so that a cycle allocates nothing (assigning a
+  // vector of the same size reuses its storage; the commit swaps them in).
+  std::vector<uint32_t> lfsr_next_{};
+  Stage1 n1_{};
+  Stage2 n2_{};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -234,10 +249,10 @@ inline uint32_t SgdModel::lfsr(int lane) const {
   return lfsr_[idx(lane)];
 }
 
-inline void SgdModel::check_inputs(const SgdInputs& in, const std::string& where) const {
+inline void SgdModel::check_inputs(const SgdInputs& in, const char* where) const {
   const auto check_field = [&](uint32_t v, const char* name) {
     if (v >= (uint32_t{1} << kUbAddrWidth)) {
-      throw std::invalid_argument(where + ": cmd." + name + "=" + std::to_string(v) +
+      throw std::invalid_argument(std::string(where) + ": cmd." + name + "=" + std::to_string(v) +
                                   " does not fit UbAddrWidth=" + std::to_string(kUbAddrWidth) +
                                   " bits");
     }
@@ -248,15 +263,16 @@ inline void SgdModel::check_inputs(const SgdInputs& in, const std::string& where
   sgd_detail::check_value(in.cmd.lr, format_.data_width, where, "cmd.lr");
   for (int p = 0; p < 2; ++p) {
     const std::vector<int32_t>& v = in.rd_data[p];
-    const std::string port = "rd_data[" + std::to_string(p) + "]";
     if (!v.empty() && v.size() != idx(lanes_)) {
-      throw std::invalid_argument(where + ": " + port + " has " + std::to_string(v.size()) +
+      const std::string port = "rd_data[" + std::to_string(p) + "]";
+      throw std::invalid_argument(std::string(where) + ": " + port + " has " +
+                                  std::to_string(v.size()) +
                                   " entries, expected " + std::to_string(lanes_) +
                                   " (lanes) or 0 (all zeros)");
     }
     for (std::size_t c = 0; c < v.size(); ++c) {
-      sgd_detail::check_value(v[c], format_.data_width, where,
-                              port + "[" + std::to_string(c) + "]");
+      sgd_detail::check_value(v[c], format_.data_width, where, "rd_data", p,
+                              static_cast<int>(c));
     }
   }
 }
@@ -291,9 +307,12 @@ inline void SgdModel::step(const SgdInputs& in) {
   SgdCommand cmd = cmd_;
   uint32_t rows_in = rows_in_;
   uint32_t rows_out = rows_out_;
-  std::vector<uint32_t> lfsr = lfsr_;
-  Stage1 n1 = s1_;
-  Stage2 n2 = s2_;
+  std::vector<uint32_t>& lfsr = lfsr_next_;
+  Stage1& n1 = n1_;
+  Stage2& n2 = n2_;
+  lfsr = lfsr_;
+  n1 = s1_;
+  n2 = s2_;
 
   switch (phase_) {
     case Phase::kIdle:
@@ -333,7 +352,7 @@ inline void SgdModel::step(const SgdInputs& in) {
       phase_ == Phase::kStream && in.rd_valid[0] && in.rd_valid[1] && rows_in_ < cmd_.count;
   n1.valid = take;
   if (take) {
-    const std::vector<int32_t> theta = row(in.rd_data[0]);
+    const std::vector<int32_t> theta = row(in.rd_data[0]);  // only while taking a row
     const std::vector<int32_t> grad = row(in.rd_data[1]);
     n1.stochastic = cmd_.stochastic;
     for (int c = 0; c < lanes_; ++c) {
@@ -380,9 +399,9 @@ inline void SgdModel::step(const SgdInputs& in) {
   cmd_ = cmd;
   rows_in_ = rows_in;
   rows_out_ = rows_out;
-  lfsr_ = std::move(lfsr);
-  s1_ = std::move(n1);
-  s2_ = std::move(n2);
+  lfsr_.swap(lfsr);
+  std::swap(s1_, n1);
+  std::swap(s2_, n2);
 }
 
 }  // namespace tpu::golden

@@ -90,7 +90,8 @@ class SystolicArrayModel {
     int32_t data = 0;
   };
 
-  std::vector<int32_t> checked_vector(const std::vector<int32_t>& v, const char* port) const;
+  // `v` after the port checks, or zeros_ for an empty one.
+  const std::vector<int32_t>& checked_vector(const std::vector<int32_t>& v, const char* port) const;
   PeModel& pe_at(int r, int c) { return pes_[static_cast<std::size_t>(r * dim_ + c)]; }
   const PeModel& pe_at(int r, int c) const { return pes_[static_cast<std::size_t>(r * dim_ + c)]; }
   // The register read out as column c's output: the last de-skew stage, or for column N-1
@@ -108,6 +109,16 @@ class SystolicArrayModel {
   std::vector<OutReg> col_q_;  // col_valid_q / col_data_q
   // deskew_[c] holds column c's N-1-c stages, [0] fed by col_q_[c].
   std::vector<std::vector<OutReg>> deskew_;
+
+  // step()'s working storage: the PE inputs and the next values of the registers above, kept
+  // between cycles so that a cycle allocates nothing (assigning a vector of the same shape
+  // reuses its storage; the commit swaps them in).
+  std::vector<int32_t> zeros_;
+  std::vector<PeInputs> pe_in_;
+  std::vector<OutReg> col_next_;
+  std::vector<std::vector<OutReg>> deskew_next_;
+  std::vector<std::vector<LaneReg>> row_next_;
+  std::vector<std::vector<WeightReg>> weight_next_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -132,6 +143,8 @@ inline SystolicArrayModel::SystolicArrayModel(int dim, Format f)
   }
   pes_.assign(n * n, PeModel(sum_width_, f));  // PeModel checks sum_width fits int64_t
   col_q_.resize(n);
+  zeros_.assign(n, 0);
+  pe_in_.resize(n * n);
 }
 
 inline void SystolicArrayModel::reset() {
@@ -142,18 +155,18 @@ inline void SystolicArrayModel::reset() {
   for (auto& col : deskew_) col.assign(col.size(), OutReg{});
 }
 
-inline std::vector<int32_t> SystolicArrayModel::checked_vector(const std::vector<int32_t>& v,
-                                                               const char* port) const {
-  const std::string where = "golden::SystolicArrayModel::step: ";
-  if (v.empty()) return std::vector<int32_t>(static_cast<std::size_t>(dim_), 0);
+inline const std::vector<int32_t>& SystolicArrayModel::checked_vector(
+    const std::vector<int32_t>& v, const char* port) const {
+  const char* const where = "golden::SystolicArrayModel::step: ";  // built only on a failure
+  if (v.empty()) return zeros_;
   if (v.size() != static_cast<std::size_t>(dim_)) {
-    throw std::invalid_argument(where + port + " has " + std::to_string(v.size()) +
+    throw std::invalid_argument(std::string(where) + port + " has " + std::to_string(v.size()) +
                                 " entries, expected " + std::to_string(dim_) +
                                 " (ArrayDim) or 0 (all zeros)");
   }
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!fits(v[i], format_.data_width)) {
-      throw std::invalid_argument(where + port + "[" + std::to_string(i) +
+      throw std::invalid_argument(std::string(where) + port + "[" + std::to_string(i) +
                                   "]=" + std::to_string(v[i]) + " does not fit " +
                                   std::to_string(format_.data_width) + " signed bits");
     }
@@ -173,8 +186,8 @@ inline ArrayOutputs SystolicArrayModel::step(const ArrayInputs& in) {
         "golden::SystolicArrayModel::step: in_switch without in_valid (the switch travels with "
         "an activation row)");
   }
-  const std::vector<int32_t> w_data = checked_vector(in.w_data, "w_data");
-  const std::vector<int32_t> in_act = checked_vector(in.in_act, "in_act");
+  const std::vector<int32_t>& w_data = checked_vector(in.w_data, "w_data");
+  const std::vector<int32_t>& in_act = checked_vector(in.in_act, "in_act");
 
   const int n = dim_;
   const auto idx = [](int i) { return static_cast<std::size_t>(i); };
@@ -183,7 +196,7 @@ inline ArrayOutputs SystolicArrayModel::step(const ArrayInputs& in) {
   // the commit at the end writes them, so the order of the computations does not matter.
 
   // --- PE inputs. ----------------------------------------------------------------------------
-  std::vector<PeInputs> pe_in(idx(n * n));
+  std::vector<PeInputs>& pe_in = pe_in_;  // every field of every entry is set below
   for (int r = 0; r < n; ++r) {
     // Row skew: lane r reaches PE(r,0) through r registers, lane 0 directly.
     const LaneReg west0 =
@@ -210,7 +223,8 @@ inline ArrayOutputs SystolicArrayModel::step(const ArrayInputs& in) {
   }
 
   // --- South edge: one output register per column, round_sat on the way in. ------------------
-  std::vector<OutReg> col_next = col_q_;
+  std::vector<OutReg>& col_next = col_next_;
+  col_next = col_q_;
   for (int c = 0; c < n; ++c) {
     const PeState& bottom = pe_at(n - 1, c).state();
     col_next[idx(c)].valid = bottom.valid;
@@ -218,7 +232,8 @@ inline ArrayOutputs SystolicArrayModel::step(const ArrayInputs& in) {
   }
 
   // --- De-skew: data stages load only while their valid input is high. ----------------------
-  std::vector<std::vector<OutReg>> deskew_next = deskew_;
+  std::vector<std::vector<OutReg>>& deskew_next = deskew_next_;
+  deskew_next = deskew_;
   for (int c = 0; c < n; ++c) {
     const auto& line = deskew_[idx(c)];
     auto& next = deskew_next[idx(c)];
@@ -232,14 +247,16 @@ inline ArrayOutputs SystolicArrayModel::step(const ArrayInputs& in) {
   // --- Skew lines: plain shift registers. ---------------------------------------------------
   // Nothing downstream looks at act/switch without valid, or at row/data without w_valid, so
   // whether these stages are enabled is invisible; plain registers are the simplest reading.
-  std::vector<std::vector<LaneReg>> row_next = row_skew_;
+  std::vector<std::vector<LaneReg>>& row_next = row_next_;
+  row_next = row_skew_;
   for (int r = 1; r < n; ++r) {
     auto& next = row_next[idx(r)];
     const auto& line = row_skew_[idx(r)];
     next[0] = LaneReg{in.in_valid, in.in_switch, in_act[idx(r)]};
     for (std::size_t k = 1; k < line.size(); ++k) next[k] = line[k - 1];
   }
-  std::vector<std::vector<WeightReg>> weight_next = weight_skew_;
+  std::vector<std::vector<WeightReg>>& weight_next = weight_next_;
+  weight_next = weight_skew_;
   for (int c = 1; c < n; ++c) {
     auto& next = weight_next[idx(c)];
     const auto& line = weight_skew_[idx(c)];
@@ -248,11 +265,12 @@ inline ArrayOutputs SystolicArrayModel::step(const ArrayInputs& in) {
   }
 
   // --- Commit: the edge. --------------------------------------------------------------------
-  for (int i = 0; i < n * n; ++i) pes_[idx(i)].step(pe_in[idx(i)]);
-  col_q_ = std::move(col_next);
-  deskew_ = std::move(deskew_next);
-  row_skew_ = std::move(row_next);
-  weight_skew_ = std::move(weight_next);
+  // The PEs' inputs fit their ports by construction (checked above, or a PE's own registers).
+  for (int i = 0; i < n * n; ++i) pes_[idx(i)].advance(pe_in[idx(i)]);
+  col_q_.swap(col_next);
+  deskew_.swap(deskew_next);
+  row_skew_.swap(row_next);
+  weight_skew_.swap(weight_next);
 
   // The RTL asserts that all de-skewed valids agree; here a disagreement can only be a bug in
   // this model, hence logic_error rather than invalid_argument.

@@ -116,7 +116,14 @@ class UnifiedBufferModel {
 
   // What the buffer drives during the current cycle given this cycle's inputs. Throws
   // std::invalid_argument for inputs the ports cannot carry.
-  UbOutputs outputs(const UbInputs& in) const;
+  UbOutputs outputs(const UbInputs& in) const {
+    UbOutputs out;
+    outputs(in, out);
+    return out;
+  }
+  // The same into `out`, every field overwritten (reusing its storage: callers that evaluate
+  // the buffer several times a cycle keep one).
+  void outputs(const UbInputs& in, UbOutputs& out) const;
 
   // The rising edge closing the current cycle. Same validation as outputs(); on a throw the
   // state is unchanged.
@@ -172,10 +179,30 @@ class UnifiedBufferModel {
     return std::string("golden::UnifiedBufferModel::") + fn + ": ";
   }
   Row zero_row() const { return Row(static_cast<std::size_t>(lanes_), 0); }
-  // Validates every input; returns wr_data and host_req_wdata expanded to full rows.
-  std::pair<Row, Row> check_inputs(const UbInputs& in, const char* fn) const;
-  Row checked_row(const std::vector<int32_t>& v, const char* fn, const char* port) const;
-  void check_field(uint32_t v, int width, const char* fn, const std::string& field) const;
+  // Validates every input. (The messages are built only when a check fails: this runs twice
+  // a cycle.)
+  void check_inputs(const UbInputs& in, const char* fn) const;
+  void check_row(const std::vector<int32_t>& v, const char* fn, const char* port) const;
+  [[noreturn, gnu::cold, gnu::noinline]] void lane_too_wide(const std::vector<int32_t>& v,
+                                                          std::size_t i, const char* fn,
+                                                          const char* port) const {
+    throw std::invalid_argument(where(fn) + port + "[" + std::to_string(i) +
+                                "]=" + std::to_string(v[i]) + " does not fit " +
+                                std::to_string(format_.data_width) + " signed bits");
+  }
+  // `field` of read port `port`'s command (rd_cmd[port].field), or of no port when port < 0.
+  void check_field(uint32_t v, int width, const char* fn, const char* field, int port = -1) const {
+    if (v >= (uint32_t{1} << width)) [[unlikely]] field_too_wide(v, width, fn, field, port);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void field_too_wide(uint32_t v, int width, const char* fn,
+                                                           const char* field, int port) const {
+    const std::string name =
+        port < 0 ? std::string(field) : "rd_cmd[" + std::to_string(port) + "]." + field;
+    throw std::invalid_argument(where(fn) + name + "=" + std::to_string(v) + " does not fit " +
+                                std::to_string(width) + " bits");
+  }
+  // An input row as a full row: an empty one stands for zeros.
+  Row full_row(const std::vector<int32_t>& v) const { return v.empty() ? zero_row() : v; }
   // Element `i` of a legal read command, as stored before this cycle's write.
   Row read_element(const UbReadCmd& c, uint32_t i) const;
   const Row& mem_row(uint64_t a) const { return mem_[static_cast<std::size_t>(a)]; }
@@ -196,6 +223,18 @@ class UnifiedBufferModel {
   bool host_rsp_err_q_ = false;
   bool err_q_ = false;
   UbError err_code_q_ = UbError::kNone;
+
+  // step()'s working storage, kept between cycles so that a cycle allocates little (assigning a
+  // vector of the same shape reuses its storage; the commit swaps them in).
+  struct MemWrite {
+    uint32_t address;
+    Row data;
+    uint32_t lanes;
+  };
+  std::vector<MemWrite> writes_;
+  UbOutputs out_scratch_;
+  std::vector<ReadEngine> rd_engine_next_;
+  std::vector<Stage> rd_out_next_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -238,35 +277,20 @@ inline void UnifiedBufferModel::reset() {
   err_code_q_ = UbError::kNone;
 }
 
-inline void UnifiedBufferModel::check_field(uint32_t v, int width, const char* fn,
-                                            const std::string& field) const {
-  if (v >= (uint32_t{1} << width)) {
-    throw std::invalid_argument(where(fn) + field + "=" + std::to_string(v) + " does not fit " +
-                                std::to_string(width) + " bits");
-  }
-}
-
-inline UnifiedBufferModel::Row UnifiedBufferModel::checked_row(const std::vector<int32_t>& v,
-                                                               const char* fn,
-                                                               const char* port) const {
-  if (v.empty()) return zero_row();
+inline void UnifiedBufferModel::check_row(const std::vector<int32_t>& v, const char* fn,
+                                          const char* port) const {
+  if (v.empty()) return;
   if (v.size() != static_cast<std::size_t>(lanes_)) {
     throw std::invalid_argument(where(fn) + port + " has " + std::to_string(v.size()) +
                                 " entries, expected " + std::to_string(lanes_) +
                                 " (ArrayDim) or 0 (all zeros)");
   }
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (!fits(v[i], format_.data_width)) {
-      throw std::invalid_argument(where(fn) + port + "[" + std::to_string(i) +
-                                  "]=" + std::to_string(v[i]) + " does not fit " +
-                                  std::to_string(format_.data_width) + " signed bits");
-    }
+    if (!fits(v[i], format_.data_width)) [[unlikely]] lane_too_wide(v, i, fn, port);
   }
-  return v;
 }
 
-inline std::pair<UnifiedBufferModel::Row, UnifiedBufferModel::Row> UnifiedBufferModel::check_inputs(
-    const UbInputs& in, const char* fn) const {
+inline void UnifiedBufferModel::check_inputs(const UbInputs& in, const char* fn) const {
   const auto p = static_cast<std::size_t>(read_ports_);
   if (!in.rd_cmd_valid.empty() && in.rd_cmd_valid.size() != p) {
     throw std::invalid_argument(where(fn) + "rd_cmd_valid has " +
@@ -286,19 +310,19 @@ inline std::pair<UnifiedBufferModel::Row, UnifiedBufferModel::Row> UnifiedBuffer
   }
   for (std::size_t i = 0; i < in.rd_cmd.size(); ++i) {
     const UbReadCmd& c = in.rd_cmd[i];
-    const std::string name = "rd_cmd[" + std::to_string(i) + "].";
-    check_field(c.start, kAddrWidth, fn, name + "start");
-    check_field(c.count, kAddrWidth, fn, name + "count");
-    check_field(c.stride, kAddrWidth, fn, name + "stride");
-    check_field(c.lanes, kLanesWidth, fn, name + "lanes");
+    const int port = static_cast<int>(i);
+    check_field(c.start, kAddrWidth, fn, "start", port);
+    check_field(c.count, kAddrWidth, fn, "count", port);
+    check_field(c.stride, kAddrWidth, fn, "stride", port);
+    check_field(c.lanes, kLanesWidth, fn, "lanes", port);
   }
   check_field(in.wr_cmd.start, kAddrWidth, fn, "wr_cmd.start");
   check_field(in.wr_cmd.count, kAddrWidth, fn, "wr_cmd.count");
   check_field(in.wr_cmd.stride, kAddrWidth, fn, "wr_cmd.stride");
   check_field(in.wr_cmd.lanes, kLanesWidth, fn, "wr_cmd.lanes");
   check_field(in.host_req_addr, kAddrWidth, fn, "host_req_addr");
-  return {checked_row(in.wr_data, fn, "wr_data"),
-          checked_row(in.host_req_wdata, fn, "host_req_wdata")};
+  check_row(in.wr_data, fn, "wr_data");
+  check_row(in.host_req_wdata, fn, "host_req_wdata");
 }
 
 inline bool UnifiedBufferModel::is_legal(const UbReadCmd& c) const {
@@ -329,10 +353,9 @@ inline UnifiedBufferModel::Row UnifiedBufferModel::read_element(const UbReadCmd&
   return out;
 }
 
-inline UbOutputs UnifiedBufferModel::outputs(const UbInputs& in) const {
+inline void UnifiedBufferModel::outputs(const UbInputs& in, UbOutputs& out) const {
   check_inputs(in, "outputs");
   const auto p = static_cast<std::size_t>(read_ports_);
-  UbOutputs out;
   out.rd_cmd_ready.resize(p);
   out.rd_valid.resize(p);
   out.rd_data.resize(p);
@@ -358,12 +381,12 @@ inline UbOutputs UnifiedBufferModel::outputs(const UbInputs& in) const {
   out.host_rsp_err = host_rsp_err_q_;
   out.err = err_q_;
   out.err_code = err_code_q_;
-  return out;
 }
 
 inline void UnifiedBufferModel::step(const UbInputs& in) {
-  const auto [wr_data, host_wdata] = check_inputs(in, "step");
-  const UbOutputs out = outputs(in);
+  check_inputs(in, "step");
+  UbOutputs& out = out_scratch_;
+  outputs(in, out);
   const auto p = static_cast<std::size_t>(read_ports_);
 
   // Every next value is computed from the registers and the memory as they are before the
@@ -371,16 +394,14 @@ inline void UnifiedBufferModel::step(const UbInputs& in) {
   // read-old-data rule ("A read and a write of the same row in the same cycle return the row's
   // old contents").
   bool error[5] = {false, false, false, false, false};  // indexed by UbError code
-  struct MemWrite {
-    uint32_t address;
-    Row data;
-    uint32_t lanes;
-  };
-  std::vector<MemWrite> writes;
+  std::vector<MemWrite>& writes = writes_;
+  writes.clear();
 
   // --- Read ports. ---------------------------------------------------------------------------
-  std::vector<ReadEngine> rd_engine_next = rd_engine_;
-  std::vector<Stage> rd_out_next = rd_out_q_;
+  std::vector<ReadEngine>& rd_engine_next = rd_engine_next_;
+  std::vector<Stage>& rd_out_next = rd_out_next_;
+  rd_engine_next = rd_engine_;
+  rd_out_next = rd_out_q_;
   for (std::size_t i = 0; i < p; ++i) {
     ReadEngine& eng = rd_engine_next[i];
     // Issue: one bank access, whose registered read is the output register; the data
@@ -409,7 +430,8 @@ inline void UnifiedBufferModel::step(const UbInputs& in) {
       const uint64_t address =
           uint64_t{wr_engine_.cmd.start} + uint64_t{wr_engine_.taken} * wr_engine_.cmd.stride;
       if (wr_engine_.legal) {
-        writes.push_back({static_cast<uint32_t>(address), wr_data, wr_engine_.cmd.lanes});
+        writes.push_back({static_cast<uint32_t>(address), full_row(in.wr_data),
+                          wr_engine_.cmd.lanes});
       }
       ++wr_next.taken;  // an illegal command consumes its rows without writing them
     } else {
@@ -440,7 +462,8 @@ inline void UnifiedBufferModel::step(const UbInputs& in) {
           // SPEC-AMBIGUITY: raised in the cycle the request is accepted, not when answered.
           error[static_cast<int>(UbError::kHostRange)] = true;
         } else if (in.host_req_we) {
-          writes.push_back({in.host_req_addr, host_wdata, static_cast<uint32_t>(lanes_)});
+          writes.push_back(
+              {in.host_req_addr, full_row(in.host_req_wdata), static_cast<uint32_t>(lanes_)});
         } else {
           // SPEC-AMBIGUITY: the read is port 0's bank access in the accept cycle (port 0 is
           // idle then), so it sees the row as it is before this cycle's write.
@@ -481,8 +504,8 @@ inline void UnifiedBufferModel::step(const UbInputs& in) {
     Row& r = mem_[w.address];
     for (uint32_t lane = 0; lane < w.lanes; ++lane) r[lane] = w.data[lane];  // others keep
   }
-  rd_engine_ = std::move(rd_engine_next);
-  rd_out_q_ = std::move(rd_out_next);
+  rd_engine_.swap(rd_engine_next);
+  rd_out_q_.swap(rd_out_next);
   wr_engine_ = wr_next;
   host_state_ = host_next;
   host_read_q_ = std::move(host_read_next);

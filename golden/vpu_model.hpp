@@ -50,9 +50,11 @@ struct VpuOutputs {
 namespace vpu_detail {
 
 // Throws std::invalid_argument unless every field of `cfg` fits its vpu_cfg_t width.
-inline void check_cfg(const VpuConfig& cfg, const std::string& where) {
+// `where` is a C string: these run for every lane of every cycle, so nothing is built
+// unless a check fails.
+inline void check_cfg(const VpuConfig& cfg, const char* where) {
   const auto bad = [&](const char* field, unsigned v, unsigned limit) {
-    throw std::invalid_argument(where + ": cfg." + field + "=" + std::to_string(v) +
+    throw std::invalid_argument(std::string(where) + ": cfg." + field + "=" + std::to_string(v) +
                                 " does not fit its field (must be < " + std::to_string(limit) +
                                 ")");
   };
@@ -62,11 +64,17 @@ inline void check_cfg(const VpuConfig& cfg, const std::string& where) {
   if (cfg.batch_log2 >= 16) bad("batch_log2", cfg.batch_log2, 16);
 }
 
-inline void check_value(int64_t v, int width, const std::string& where, const char* port) {
-  if (!fits(v, width)) {
-    throw std::invalid_argument(where + ": " + port + "=" + std::to_string(v) + " does not fit " +
-                                std::to_string(width) + " signed bits");
-  }
+// `port` names the value; `lane` >= 0 appends "[lane]" to it.
+[[noreturn, gnu::cold, gnu::noinline]] inline void does_not_fit(int64_t v, int width,
+                                                                const char* where,
+                                                                const char* port, int lane) {
+  const std::string name =
+      lane < 0 ? std::string(port) : std::string(port) + "[" + std::to_string(lane) + "]";
+  throw std::invalid_argument(std::string(where) + ": " + name + "=" + std::to_string(v) +
+                              " does not fit " + std::to_string(width) + " signed bits");
+}
+inline void check_value(int64_t v, int width, const char* where, const char* port, int lane = -1) {
+  if (!fits(v, width)) [[unlikely]] does_not_fit(v, width, where, port, lane);
 }
 
 // Stage 1, bias: x1 = mask[0] ? sat(x + b) : x. Also the pre-activation z.
@@ -124,7 +132,7 @@ inline int32_t deriv_stage(const VpuConfig& cfg, int32_t x3, int32_t z, int32_t 
 inline int32_t vpu_lane(const VpuConfig& cfg, int32_t x, int32_t b, int32_t y, int32_t s,
                         Format f = kQ8_8) {
   check_format(f);
-  const std::string where = "golden::vpu_lane";
+  const char* const where = "golden::vpu_lane";
   vpu_detail::check_cfg(cfg, where);
   vpu_detail::check_value(x, f.data_width, where, "x");
   vpu_detail::check_value(b, f.data_width, where, "b");
@@ -184,7 +192,8 @@ class VpuModel {
     std::vector<int32_t> x4{};
   };
 
-  std::vector<int32_t> checked_vector(const std::vector<int32_t>& v, const char* port) const;
+  // `v` after the port checks, or zeros_ for an empty one.
+  const std::vector<int32_t>& checked_vector(const std::vector<int32_t>& v, const char* port) const;
   std::vector<int32_t> zeros() const { return std::vector<int32_t>(idx(lanes_), 0); }
   static std::size_t idx(int i) { return static_cast<std::size_t>(i); }
 
@@ -194,6 +203,13 @@ class VpuModel {
   Stage2 s2_{};
   Stage3 s3_{};
   Stage4 s4_{};
+  // step()'s next values, kept between cycles so that a cycle allocates nothing (assigning a
+  // stage of the same shape reuses its storage; the commit swaps them in).
+  std::vector<int32_t> zeros_;
+  Stage1 n1_{};
+  Stage2 n2_{};
+  Stage3 n3_{};
+  Stage4 n4_{};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -208,41 +224,46 @@ inline VpuModel::VpuModel(int lanes, Format f) : lanes_(lanes), format_(f) {
 }
 
 inline void VpuModel::reset() {
+  zeros_ = zeros();
   s1_ = Stage1{false, VpuConfig{}, zeros(), zeros(), zeros()};
   s2_ = Stage2{false, VpuConfig{}, zeros(), zeros(), zeros(), zeros()};
   s3_ = Stage3{false, VpuConfig{}, zeros(), zeros(), zeros()};
   s4_ = Stage4{false, zeros()};
 }
 
-inline std::vector<int32_t> VpuModel::checked_vector(const std::vector<int32_t>& v,
-                                                     const char* port) const {
-  const std::string where = "golden::VpuModel::step";
-  if (v.empty()) return zeros();
+inline const std::vector<int32_t>& VpuModel::checked_vector(const std::vector<int32_t>& v,
+                                                            const char* port) const {
+  const char* const where = "golden::VpuModel::step";
+  if (v.empty()) return zeros_;
   if (v.size() != idx(lanes_)) {
-    throw std::invalid_argument(where + ": " + port + " has " + std::to_string(v.size()) +
+    throw std::invalid_argument(std::string(where) + ": " + port + " has " +
+                                std::to_string(v.size()) +
                                 " entries, expected " + std::to_string(lanes_) +
                                 " (lanes) or 0 (all zeros)");
   }
   for (std::size_t i = 0; i < v.size(); ++i) {
-    const std::string name = std::string(port) + "[" + std::to_string(i) + "]";
-    vpu_detail::check_value(v[i], format_.data_width, where, name.c_str());
+    vpu_detail::check_value(v[i], format_.data_width, where, port, static_cast<int>(i));
   }
   return v;
 }
 
 inline VpuOutputs VpuModel::step(const VpuInputs& in) {
   vpu_detail::check_cfg(in.cfg, "golden::VpuModel::step");
-  std::vector<int32_t> x = checked_vector(in.data, "data");
-  std::vector<int32_t> b = checked_vector(in.bias, "bias");
-  std::vector<int32_t> y = checked_vector(in.target, "target");
-  std::vector<int32_t> s = checked_vector(in.deriv, "deriv");
+  const std::vector<int32_t>& x = checked_vector(in.data, "data");
+  const std::vector<int32_t>& b = checked_vector(in.bias, "bias");
+  const std::vector<int32_t>& y = checked_vector(in.target, "target");
+  const std::vector<int32_t>& s = checked_vector(in.deriv, "deriv");
 
   // Next values from the registers as they were before the edge; committed together below.
   // Valids always shift; a stage's data registers load only while the valid entering it is high.
-  Stage1 n1 = s1_;
-  Stage2 n2 = s2_;
-  Stage3 n3 = s3_;
-  Stage4 n4 = s4_;
+  Stage1& n1 = n1_;
+  Stage2& n2 = n2_;
+  Stage3& n3 = n3_;
+  Stage4& n4 = n4_;
+  n1 = s1_;
+  n2 = s2_;
+  n3 = s3_;
+  n4 = s4_;
 
   n1.valid = in.valid;
   if (in.valid) {
@@ -250,8 +271,8 @@ inline VpuOutputs VpuModel::step(const VpuInputs& in) {
     for (int c = 0; c < lanes_; ++c) {
       n1.x1[idx(c)] = vpu_detail::bias_stage(in.cfg, x[idx(c)], b[idx(c)], format_);
     }
-    n1.y = std::move(y);
-    n1.s = std::move(s);
+    n1.y = y;
+    n1.s = s;
   }
 
   n2.valid = s1_.valid;
@@ -281,10 +302,10 @@ inline VpuOutputs VpuModel::step(const VpuInputs& in) {
     }
   }
 
-  s1_ = std::move(n1);
-  s2_ = std::move(n2);
-  s3_ = std::move(n3);
-  s4_ = std::move(n4);
+  std::swap(s1_, n1);
+  std::swap(s2_, n2);
+  std::swap(s3_, n3);
+  std::swap(s4_, n4);
   return outputs();
 }
 

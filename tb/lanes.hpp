@@ -5,6 +5,7 @@
 
 #include <verilated.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <type_traits>
@@ -29,6 +30,48 @@ constexpr int port_bits() {
   return 8 * static_cast<int>(sizeof(Port));
 }
 
+// Bits [lsb +: width] (width at most 64, inside the port), zero-extended: whole 32-bit words
+// at a time (the testbenches call this for every lane of every port every cycle).
+template <class Port>
+uint64_t field(const Port& port, int lsb, int width) {
+  if constexpr (std::is_integral_v<Port>) {
+    using U = std::make_unsigned_t<Port>;
+    const uint64_t v = static_cast<uint64_t>(static_cast<U>(port)) >> lsb;
+    return width >= 64 ? v : v & ((uint64_t{1} << width) - 1);
+  } else {
+    uint64_t v = 0;
+    for (int got = 0; got < width;) {
+      const int bit = lsb + got, off = bit % 32;
+      const int take = std::min(32 - off, width - got);
+      const uint64_t chunk = (uint64_t{port[bit / 32]} >> off) & ((uint64_t{1} << take) - 1);
+      v |= chunk << got;
+      got += take;
+    }
+    return v;
+  }
+}
+
+// Writes the low `width` bits of `value` into bits [lsb +: width] (inside the port).
+template <class Port>
+void set_field(Port& port, int lsb, int width, uint64_t value) {
+  if constexpr (std::is_integral_v<Port>) {
+    using U = std::make_unsigned_t<Port>;
+    const uint64_t ones = width >= 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+    const U mask = static_cast<U>(ones << lsb);
+    const U bits = static_cast<U>(value << lsb);
+    port = static_cast<Port>((static_cast<U>(port) & ~mask) | (bits & mask));
+  } else {
+    for (int put = 0; put < width;) {
+      const int bit = lsb + put, off = bit % 32;
+      const int take = std::min(32 - off, width - put);
+      const uint32_t mask = static_cast<uint32_t>(((uint64_t{1} << take) - 1) << off);
+      const uint32_t chunk = static_cast<uint32_t>((value >> put) << off);
+      port[bit / 32] = (port[bit / 32] & ~mask) | (chunk & mask);
+      put += take;
+    }
+  }
+}
+
 }  // namespace detail
 
 // Writes the low `width` bits (at most 64) of `value` into bits [lsb +: width] of `port`.
@@ -37,29 +80,15 @@ void set_bits(Port& port, int lsb, int width, uint64_t value) {
   if (lsb + width > detail::port_bits<Port>() || width > 64) {
     throw std::invalid_argument("set_bits: field outside the port");
   }
-  for (int b = 0; b < width; ++b) {
-    const int bit = lsb + b;
-    const bool one = (value >> b) & 1;
-    if constexpr (std::is_integral_v<Port>) {
-      using U = std::make_unsigned_t<Port>;
-      const U mask = static_cast<U>(U{1} << bit);
-      port = static_cast<Port>(one ? (static_cast<U>(port) | mask) : (static_cast<U>(port) & ~mask));
-    } else {
-      const uint32_t mask = uint32_t{1} << (bit % 32);
-      port[bit / 32] = one ? (port[bit / 32] | mask) : (port[bit / 32] & ~mask);
-    }
-  }
+  if (width > 0) detail::set_field(port, lsb, width, value);
 }
 
-// Reads bits [lsb +: width] (width at most 64) of `port`, zero-extended.
+// Reads bits [lsb +: width] (width at most 64) of `port`, zero-extended; bits past the port
+// read as 0.
 template <class Port>
 uint64_t get_bits(const Port& port, int lsb, int width) {
-  uint64_t v = 0;
-  for (int b = 0; b < width; ++b) {
-    const int bit = lsb + b;
-    v |= static_cast<uint64_t>((detail::get_word(port, bit / 32) >> (bit % 32)) & 1) << b;
-  }
-  return v;
+  const int inside = std::min(width, detail::port_bits<Port>() - lsb);
+  return inside > 0 ? detail::field(port, lsb, inside) : 0;
 }
 
 // Writes `lanes` (each a signed value of `width` bits) into `port`.
@@ -78,27 +107,24 @@ void pack_lanes(Port& port, const std::vector<int32_t>& lanes, int width) {
   } else {
     for (int w = 0; w < detail::port_bits<Port>() / 32; ++w) port[w] = 0;
     for (size_t i = 0; i < lanes.size(); ++i) {
-      const uint64_t v = static_cast<uint64_t>(lanes[i]) & mask;
-      for (int b = 0; b < width; ++b) {
-        if ((v >> b) & 1) {
-          const size_t bit = i * width + b;
-          port[bit / 32] |= uint32_t{1} << (bit % 32);
-        }
-      }
+      detail::set_field(port, static_cast<int>(i) * width, width,
+                        static_cast<uint64_t>(lanes[i]) & mask);
     }
   }
 }
 
-// Reads `count` signed lanes of `width` bits from `port`.
+// Reads `count` signed lanes of `width` bits from `port`; lanes past the port read as 0.
 template <class Port>
 std::vector<int32_t> unpack_lanes(const Port& port, int count, int width) {
   std::vector<int32_t> lanes(count);
-  for (int i = 0; i < count; ++i) {
-    uint64_t v = 0;
-    for (int b = 0; b < width; ++b) {
-      const int bit = i * width + b;
-      v |= static_cast<uint64_t>((detail::get_word(port, bit / 32) >> (bit % 32)) & 1) << b;
+  if (width == 16 && count * 16 <= detail::port_bits<Port>()) {  // the TPU's lanes: two a word
+    for (int i = 0; i < count; ++i) {
+      lanes[i] = static_cast<int16_t>(detail::get_word(port, i / 2) >> (16 * (i % 2)));
     }
+    return lanes;
+  }
+  for (int i = 0; i < count; ++i) {
+    uint64_t v = get_bits(port, i * width, width);
     if (v >> (width - 1)) v |= ~uint64_t{0} << width;  // sign-extend
     lanes[i] = static_cast<int32_t>(static_cast<int64_t>(v));
   }
