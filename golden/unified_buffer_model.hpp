@@ -37,6 +37,9 @@
 //  - Legality is judged with exact arithmetic (start + (count-1)*stride computed wide, no
 //    UbAddrWidth wrap-around).
 //  - Contents at construction are 0 (the RAM has no reset; the spec gives no initial value).
+//
+// GeneralStride (UbStrides here): kGeneral is the full command set; kZeroOrOne is the TPU's,
+// where a command is also illegal when its stride is above 1 or its count above the depth.
 #pragma once
 
 #include <algorithm>
@@ -61,6 +64,12 @@ enum class UbError : uint8_t {
   kWriteRange = 2,  // an illegal write command
   kWriteNoCmd = 3,  // a data row with no active write command
   kHostRange = 4,   // a host request out of range
+};
+
+// The RTL's GeneralStride parameter: which commands an instance supports.
+enum class UbStrides : uint8_t {
+  kGeneral,    // GeneralStride = 1: any stride, any count
+  kZeroOrOne,  // GeneralStride = 0: stride 0 or 1 and count <= depth, else illegal
 };
 
 // What the buffer sees during one clock period. Vectors with one entry per lane have ArrayDim
@@ -107,8 +116,10 @@ class UnifiedBufferModel {
   static constexpr int kMaxDepth = 1 << kAddrWidth;  // every row must have an address
 
   // `lanes` is ArrayDim (N), `depth` the number of rows, `read_ports` NumReadPorts (port 0 is
-  // shared with the host, so at least 1). Throws std::invalid_argument outside those ranges.
-  UnifiedBufferModel(int lanes, int depth, int read_ports = 2, Format f = kQ8_8);
+  // shared with the host, so at least 1), `strides` GeneralStride. Throws
+  // std::invalid_argument outside those ranges.
+  UnifiedBufferModel(int lanes, int depth, int read_ports = 2, Format f = kQ8_8,
+                     UbStrides strides = UbStrides::kGeneral);
 
   // rst_ni: every control register back to idle, every valid low, the error cleared. The memory
   // contents are NOT cleared (the RAM has no reset).
@@ -136,6 +147,7 @@ class UnifiedBufferModel {
   int depth() const { return depth_; }
   int read_ports() const { return read_ports_; }
   Format format() const { return format_; }
+  UbStrides strides() const { return strides_; }
 
   // The spec's legality rule for a read command ("A command is legal when ...").
   bool is_legal(const UbReadCmd& c) const;
@@ -211,6 +223,7 @@ class UnifiedBufferModel {
   int depth_;
   int read_ports_;
   Format format_;
+  UbStrides strides_;
   std::vector<Row> mem_;  // logical row-major contents; see the banking note at the top
 
   std::vector<ReadEngine> rd_engine_;
@@ -239,8 +252,9 @@ class UnifiedBufferModel {
 
 // ---------------------------------------------------------------------------------------------
 
-inline UnifiedBufferModel::UnifiedBufferModel(int lanes, int depth, int read_ports, Format f)
-    : lanes_(lanes), depth_(depth), read_ports_(read_ports), format_(f) {
+inline UnifiedBufferModel::UnifiedBufferModel(int lanes, int depth, int read_ports, Format f,
+                                              UbStrides strides)
+    : lanes_(lanes), depth_(depth), read_ports_(read_ports), format_(f), strides_(strides) {
   check_format(f);
   if (lanes < kMinLanes || lanes > kMaxLanes) {
     throw std::invalid_argument(where("UnifiedBufferModel") + "lanes=" + std::to_string(lanes) +
@@ -329,6 +343,9 @@ inline bool UnifiedBufferModel::is_legal(const UbReadCmd& c) const {
   const auto n = static_cast<uint64_t>(lanes_);
   const auto depth = static_cast<uint64_t>(depth_);
   if (c.count < 1 || c.lanes < 1 || c.lanes > n) return false;
+  // GeneralStride = 0: only the TPU's strides, and a stride-0 command repeats its row at most
+  // depth times.
+  if (strides_ == UbStrides::kZeroOrOne && (c.stride > 1 || c.count > depth)) return false;
   if (c.transpose) {
     return c.count <= n && c.stride == 1 && uint64_t{c.start} + n - 1 < depth;
   }

@@ -24,9 +24,11 @@ namespace tpu::tb {
 template <class Top>
 class UbTb {
  public:
-  UbTb(int lanes, int depth, int read_ports, const std::string& trace_name)
+  // `strides` is the Verilated model's GeneralStride (kGeneral for 1).
+  UbTb(int lanes, int depth, int read_ports, const std::string& trace_name,
+       golden::UbStrides strides = golden::UbStrides::kGeneral)
       : lanes_(lanes), read_ports_(read_ports), harness_(trace_name),
-        golden_(lanes, depth, read_ports) {}
+        golden_(lanes, depth, read_ports, golden::kQ8_8, strides) {}
 
   golden::UnifiedBufferModel& golden() { return golden_; }
   uint64_t cycle() const { return cycle_; }

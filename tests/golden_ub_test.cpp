@@ -531,6 +531,101 @@ TEST(UbModel, IllegalReadCommandsAreAcceptedSetErrorAndProduceNothing) {
   }
 }
 
+// ---- GeneralStride = 0 (UbStrides::kZeroOrOne) -------------------------------------------------
+
+TEST(UbModel, ZeroOrOneStridesMakeOtherStridesAndLongCountsIllegal) {
+  UnifiedBufferModel general(kN, kDepth);
+  UnifiedBufferModel tpu(kN, kDepth, kPorts, kQ8_8, UbStrides::kZeroOrOne);
+  EXPECT_EQ(general.strides(), UbStrides::kGeneral);
+  EXPECT_EQ(tpu.strides(), UbStrides::kZeroOrOne);
+  // Legal in both: every row below 16, stride 0 or 1, count at most 16.
+  const UbReadCmd both[] = {
+      {.start = 3, .count = 5, .stride = 1, .lanes = 4},                      // rows 3..7
+      {.start = 0, .count = 16, .stride = 1, .lanes = 2},                     // rows 0..15
+      {.start = 15, .count = 16, .stride = 0, .lanes = 4},                    // row 15, 16 times
+      {.start = 12, .count = 4, .stride = 1, .lanes = 4, .transpose = true},  // rows 12..15
+  };
+  for (const UbReadCmd& c : both) {
+    EXPECT_TRUE(general.is_legal(c)) << c.start << "/" << c.count << "/" << c.stride;
+    EXPECT_TRUE(tpu.is_legal(c)) << c.start << "/" << c.count << "/" << c.stride;
+  }
+  // Legal only with general strides.
+  const UbReadCmd general_only[] = {
+      {.start = 0, .count = 2, .stride = 2, .lanes = 4},      // rows 0, 2
+      {.start = 10, .count = 3, .stride = 2, .lanes = 4},     // rows 10, 12, 14
+      {.start = 15, .count = 1, .stride = 1000, .lanes = 4},  // only row 15
+      {.start = 5, .count = 17, .stride = 0, .lanes = 4},     // row 5, 17 > 16 times
+      {.start = 0, .count = 65535, .stride = 0, .lanes = 1},  // row 0, 65535 times
+  };
+  for (const UbReadCmd& c : general_only) {
+    EXPECT_TRUE(general.is_legal(c)) << c.start << "/" << c.count << "/" << c.stride;
+    EXPECT_FALSE(tpu.is_legal(c)) << c.start << "/" << c.count << "/" << c.stride;
+  }
+  // Illegal in both: rows 1..16, and start 16.
+  EXPECT_FALSE(tpu.is_legal(UbReadCmd{.start = 1, .count = 16, .stride = 1, .lanes = 4}));
+  EXPECT_FALSE(tpu.is_legal(UbReadCmd{.start = 16, .count = 1, .stride = 0, .lanes = 4}));
+  // The write port follows the same rule.
+  EXPECT_TRUE(tpu.is_legal(UbWriteCmd{.start = 14, .count = 2, .stride = 1, .lanes = 4}));
+  EXPECT_TRUE(general.is_legal(UbWriteCmd{.start = 0, .count = 3, .stride = 3, .lanes = 4}));
+  EXPECT_FALSE(tpu.is_legal(UbWriteCmd{.start = 0, .count = 3, .stride = 3, .lanes = 4}));
+}
+
+TEST(UbModel, ZeroOrOneStridesStreamTheTpusCommands) {
+  UnifiedBufferModel m(kN, kDepth, kPorts, kQ8_8, UbStrides::kZeroOrOne);
+  host_fill(m);
+  // Port 1, stride 0, count 3, lanes 2: row 9 three times, lanes 2..3 zero, in cycles 2..4.
+  // Port 0, stride 1 from row 14, count 2: rows 14 and 15 in cycles 2..3.
+  UbInputs in = read_on(1, {.start = 9, .count = 3, .stride = 0, .lanes = 2});
+  in.rd_cmd_valid[0] = true;
+  in.rd_cmd[0] = UbReadCmd{.start = 14, .count = 2, .stride = 1, .lanes = 4};
+  UbOutputs o = tick(m, in);  // cycle 0
+  EXPECT_EQ(o.rd_cmd_ready, (std::vector<bool>{true, true}));
+  o = tick(m, idle());  // cycle 1
+  EXPECT_EQ(o.rd_valid, (std::vector<bool>{false, false}));
+  o = tick(m, idle());  // cycle 2
+  EXPECT_EQ(o.rd_valid, (std::vector<bool>{true, true}));
+  EXPECT_EQ(o.rd_data[0], (Row{140, 141, 142, 143}));
+  EXPECT_EQ(o.rd_data[1], (Row{90, 91, 0, 0}));
+  o = tick(m, idle());  // cycle 3
+  EXPECT_EQ(o.rd_valid, (std::vector<bool>{true, true}));
+  EXPECT_EQ(o.rd_data[0], (Row{150, 151, 152, 153}));
+  EXPECT_EQ(o.rd_data[1], (Row{90, 91, 0, 0}));
+  o = tick(m, idle());  // cycle 4
+  EXPECT_EQ(o.rd_valid, (std::vector<bool>{false, true}));
+  EXPECT_EQ(o.rd_data[1], (Row{90, 91, 0, 0}));
+  EXPECT_FALSE(tick(m, idle()).rd_valid[1]);  // cycle 5
+  EXPECT_FALSE(m.outputs(idle()).err);
+}
+
+TEST(UbModel, ZeroOrOneStridesRejectOtherStridesLikeAnyIllegalCommand) {
+  UnifiedBufferModel m(kN, kDepth, kPorts, kQ8_8, UbStrides::kZeroOrOne);
+  host_fill(m);
+  // A stride-2 read (rows 0, 2: in range) is accepted, raises kReadRange and produces nothing;
+  // the port is ready again in the next cycle.
+  expect_error_after(m, read_on(0, {.start = 0, .count = 2, .stride = 2, .lanes = 4}),
+                     UbError::kReadRange);
+  EXPECT_EQ(m.outputs(idle()).rd_valid, (std::vector<bool>{false, false}));
+  // A stride-0 read of 17 rows: the same.
+  expect_error_after(m, read_on(1, {.start = 4, .count = 17, .stride = 0, .lanes = 4}),
+                     UbError::kReadRange);
+  EXPECT_EQ(tick(m, idle()).rd_valid, (std::vector<bool>{false, false}));
+  // A stride-2 write of rows 1, 3 is accepted, raises kWriteRange and consumes its two data
+  // rows (cycles 1 and 2: no kWriteNoCmd, wr_cmd_ready with the last) without writing them.
+  UbOutputs o = tick(m, write_cmd({.start = 1, .count = 2, .stride = 2, .lanes = 4}));
+  EXPECT_TRUE(o.wr_cmd_ready);
+  UbInputs row = data_row({-5, -5, -5, -5});
+  row.err_clear = true;  // cycle 1: the error shows, and is cleared
+  o = tick(m, row);
+  EXPECT_TRUE(o.err);
+  EXPECT_EQ(o.err_code, UbError::kWriteRange);
+  EXPECT_FALSE(o.wr_cmd_ready);
+  o = tick(m, data_row({-5, -5, -5, -5}));  // cycle 2: the last row
+  EXPECT_FALSE(o.err);
+  EXPECT_TRUE(o.wr_cmd_ready);
+  EXPECT_FALSE(tick(m, idle()).err);  // cycle 3: nothing raised by those rows
+  for (uint32_t a = 0; a < kDepth; ++a) EXPECT_EQ(m.row(a), pattern(a)) << "row " << a;
+}
+
 TEST(UbModel, EveryErrorCode) {
   UnifiedBufferModel m(kN, kDepth);
   host_fill(m);

@@ -2,6 +2,10 @@
 // model every cycle, and the data every read returns checked against what the test
 // itself wrote (an Eigen matrix kept beside the buffer), so row reads, strides, lane
 // masks and transposed reads are checked against plain matrix algebra too.
+//
+// TPU_UB_GENERAL_STRIDE names the Verilated model's GeneralStride (default 1). Built with 0
+// (the TPU's instance), the tests use strides 0 and 1 where they need a legal command, and
+// check that every other stride, and a count above Depth, is an illegal command.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -18,6 +22,9 @@
 #ifndef TPU_ARRAY_DIM
 #error "TPU_ARRAY_DIM must name the array size the model was Verilated with"
 #endif
+#ifndef TPU_UB_GENERAL_STRIDE
+#define TPU_UB_GENERAL_STRIDE 1
+#endif
 
 namespace {
 
@@ -25,6 +32,7 @@ using tpu::golden::UbError;
 using tpu::golden::UbInputs;
 using tpu::golden::UbOutputs;
 using tpu::golden::UbReadCmd;
+using tpu::golden::UbStrides;
 using tpu::golden::UbWriteCmd;
 using Tb = tpu::tb::UbTb<Vunified_buffer>;
 using tpu::test::row_of;
@@ -34,8 +42,14 @@ using tpu::test::test_name;
 constexpr int kDim = TPU_ARRAY_DIM;
 constexpr int kDepth = 64;  // the Verilated model's Depth (tests/CMakeLists.txt)
 constexpr int kPorts = 2;
+constexpr bool kGeneralStride = TPU_UB_GENERAL_STRIDE != 0;
+constexpr UbStrides kStrides = kGeneralStride ? UbStrides::kGeneral : UbStrides::kZeroOrOne;
+// The largest stride the tests use for legal commands.
+constexpr int kMaxStride = kGeneralStride ? 5 : 1;
 
-std::string trace_name() { return "ub" + std::to_string(kDim) + "_" + test_name(); }
+std::string trace_name() {
+  return "ub" + std::to_string(kDim) + (kGeneralStride ? "" : "s") + "_" + test_name();
+}
 
 // Drives the buffer through its host port and read/write ports, one cycle at a time,
 // keeping every row the RTL presents.
@@ -107,7 +121,7 @@ class Ub : public ::testing::Test {
   void SetUp() override {
     seed_ = tpu::tb::test_seed(test_name());
     rng_.seed(seed_);
-    tb_ = std::make_unique<Tb>(kDim, kDepth, kPorts, trace_name());
+    tb_ = std::make_unique<Tb>(kDim, kDepth, kPorts, trace_name(), kStrides);
     tb_->reset();
     drv_ = std::make_unique<Driver>(*tb_);
   }
@@ -134,7 +148,8 @@ TEST_F(Ub, HostWritesThenReadsBackEveryRow) {
 TEST_F(Ub, RowReadsFollowStartStrideAndLanes) {
   const Rows m = random_rows(rng_, kDepth);
   drv_->fill(m);
-  std::uniform_int_distribution<int> stride_d(0, 5), lanes_d(1, kDim), port_d(0, kPorts - 1);
+  std::uniform_int_distribution<int> stride_d(0, kMaxStride), lanes_d(1, kDim);
+  std::uniform_int_distribution<int> port_d(0, kPorts - 1);
   for (int trial = 0; trial < 20; ++trial) {
     const int stride = stride_d(rng_);
     const int count = std::uniform_int_distribution<int>(1, 9)(rng_);
@@ -184,7 +199,7 @@ TEST_F(Ub, ChainedReadCommandsLeaveNoGap) {
     const UbOutputs o = drv_->cycle(accepted < 2 ? in : UbInputs{});
     if (accepted < 2 && o.rd_cmd_ready[0]) {
       ++accepted;
-      in.rd_cmd[0] = UbReadCmd{20, 5, 2, kDim, false};  // the second command
+      in.rd_cmd[0] = UbReadCmd{20, 5, kGeneralStride ? 2u : 1u, kDim, false};  // the second
     }
     if (o.rd_valid[0]) valid_cycles.push_back(tb_->cycle() - 1 - t0);
   }
@@ -199,9 +214,10 @@ TEST_F(Ub, WriteStreamHonoursStrideAndLanes) {
   drv_->fill(before);
   const Rows data = random_rows(rng_, 5);
   const int lanes = std::max(1, kDim - 1);
+  const int stride = kGeneralStride ? 3 : 1;
   UbInputs cmd;
   cmd.wr_cmd_valid = true;
-  cmd.wr_cmd = UbWriteCmd{10, 5, 3, static_cast<uint32_t>(lanes)};
+  cmd.wr_cmd = UbWriteCmd{10, 5, static_cast<uint32_t>(stride), static_cast<uint32_t>(lanes)};
   EXPECT_TRUE(drv_->cycle(cmd).wr_cmd_ready);
   for (int k = 0; k < 5; ++k) {
     UbInputs in;
@@ -212,7 +228,7 @@ TEST_F(Ub, WriteStreamHonoursStrideAndLanes) {
   }
   Rows expect = before;
   for (int k = 0; k < 5; ++k) {
-    for (int c = 0; c < lanes; ++c) expect(10 + 3 * k, c) = data(k, c);
+    for (int c = 0; c < lanes; ++c) expect(10 + stride * k, c) = data(k, c);
   }
   for (int r = 0; r < kDepth; ++r) {
     EXPECT_EQ(drv_->host(false, r, {}).first, row_of(expect, r)) << "row " << r;
@@ -242,7 +258,7 @@ TEST_F(Ub, IllegalCommandsSetTheErrorAndTouchNothing) {
   UbInputs stray;
   stray.wr_valid = true;
   stray.wr_data.assign(kDim, 5);
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {"read past the end", rd({kDepth - 2, 3, 1, kDim, false}), UbError::kReadRange},
       {"read stride past the end", rd({0, 3, kDepth / 2, kDim, false}), UbError::kReadRange},
       {"read zero lanes", rd({0, 1, 1, 0, false}), UbError::kReadRange},
@@ -254,6 +270,15 @@ TEST_F(Ub, IllegalCommandsSetTheErrorAndTouchNothing) {
       {"write too many lanes", wr({0, 1, 1, kDim + 1}), UbError::kWriteRange},
       {"data with no write command", stray, UbError::kWriteNoCmd},
   };
+  if (!kGeneralStride) {  // in range, but not the TPU's strides or counts
+    const std::vector<Case> tpu_only = {
+        {"read stride 2", rd({0, 2, 2, kDim, false}), UbError::kReadRange},
+        {"read stride 2 count 1", rd({0, 1, 2, kDim, false}), UbError::kReadRange},
+        {"read stride 0 count Depth+1", rd({3, kDepth + 1, 0, kDim, false}), UbError::kReadRange},
+        {"write stride 3", wr({1, 2, 3, kDim}), UbError::kWriteRange},
+    };
+    cases.insert(cases.end(), tpu_only.begin(), tpu_only.end());
+  }
   for (const Case& c : cases) {
     UbInputs clear;
     clear.err_clear = true;
@@ -323,11 +348,102 @@ TEST_F(Ub, HostPortBackPressure) {
   EXPECT_TRUE(drv_->cycle(host_rd).host_req_ready);
 }
 
+// The old-row rule where it can bite: a data row, a host write and a host read in the same
+// cycle as a read of the same row by another port (the banks' write lands half a cycle later).
+TEST_F(Ub, ReadDuringWriteReturnsTheOldRow) {
+  const Rows m = random_rows(rng_, kDepth);
+  drv_->fill(m);
+  const Rows fresh = random_rows(rng_, 2);
+  const int lanes = std::max(1, kDim - 1);  // the last lane keeps its contents
+  // Cycle 0: port 1 reads row 5 three times (stride 0: issued in cycles 1, 2, 3, presented in
+  // 2, 3, 4); a write command for row 5.
+  UbInputs in;
+  in.rd_cmd_valid = {false, true};
+  in.rd_cmd = {UbReadCmd{}, UbReadCmd{5, 3, 0, kDim, false}};
+  in.wr_cmd_valid = true;
+  in.wr_cmd = UbWriteCmd{5, 1, 1, static_cast<uint32_t>(lanes)};
+  std::vector<UbOutputs> out;
+  out.push_back(drv_->cycle(in));
+  out.push_back(drv_->cycle(UbInputs{}));  // cycle 1: row 5 issued
+  UbInputs row;                            // cycle 2: row 5 issued and written
+  row.wr_valid = true;
+  row.wr_data = row_of(fresh, 0);
+  out.push_back(drv_->cycle(row));
+  out.push_back(drv_->cycle(UbInputs{}));  // cycle 3: row 5 issued
+  out.push_back(drv_->cycle(UbInputs{}));  // cycle 4
+  std::vector<int32_t> updated = row_of(m, 5);
+  for (int c = 0; c < lanes; ++c) updated[c] = fresh(0, c);
+  ASSERT_TRUE(out[2].rd_valid[1] && out[3].rd_valid[1] && out[4].rd_valid[1]);
+  EXPECT_EQ(out[2].rd_data[1], row_of(m, 5));
+  EXPECT_EQ(out[3].rd_data[1], row_of(m, 5)) << "issued in the cycle of the write";
+  EXPECT_EQ(out[4].rd_data[1], updated);
+
+  // A host write of row 9 in the cycle port 1 issues row 9 (a transposed read of rows 8..8+N-1
+  // issues rows 8.. in every cycle), then the read's next element sees it.
+  UbInputs tr;
+  tr.rd_cmd_valid = {false, true};
+  tr.rd_cmd = {UbReadCmd{}, UbReadCmd{8, static_cast<uint32_t>(kDim), 1, kDim, true}};
+  const UbOutputs accepted = drv_->cycle(tr);  // cycle 0
+  ASSERT_TRUE(accepted.rd_cmd_ready[1]);
+  UbInputs hw;  // cycle 1: column 0 issued; the host write lands at the end of the cycle
+  hw.host_req_valid = true;
+  hw.host_req_we = true;
+  hw.host_req_addr = 9;
+  hw.host_req_wdata = row_of(fresh, 1);
+  ASSERT_TRUE(drv_->cycle(hw).host_req_ready);
+  std::vector<std::vector<int32_t>> cols;
+  UbInputs take;
+  take.host_rsp_ready = true;
+  for (int i = 0; i < kDim + 2; ++i) {
+    const UbOutputs o = drv_->cycle(take);
+    if (o.rd_valid[1]) cols.push_back(o.rd_data[1]);
+  }
+  ASSERT_EQ(cols.size(), static_cast<size_t>(kDim));
+  for (int i = 0; i < kDim; ++i) {
+    const int32_t want = i == 0 ? m(9, i) : fresh(1, i);  // lane 1 of column i is (row 9, lane i)
+    EXPECT_EQ(cols[i][1], want) << "column " << i;
+    EXPECT_EQ(cols[i][0], m(8, i)) << "column " << i;
+  }
+
+  // A host read of row 5 in the cycle a data row rewrites it: the old row (the write above).
+  UbInputs cmd;
+  cmd.wr_cmd_valid = true;
+  cmd.wr_cmd = UbWriteCmd{5, 1, 1, kDim};
+  drv_->cycle(cmd);
+  UbInputs both;
+  both.wr_valid = true;
+  both.wr_data = row_of(fresh, 1);
+  both.host_req_valid = true;
+  both.host_req_addr = 5;
+  ASSERT_TRUE(drv_->cycle(both).host_req_ready);
+  UbOutputs o = drv_->cycle(UbInputs{});
+  o = drv_->cycle(take);
+  ASSERT_TRUE(o.host_rsp_valid);
+  EXPECT_EQ(o.host_rsp_rdata, updated);
+  EXPECT_EQ(drv_->host(false, 5, {}).first, row_of(fresh, 1));
+}
+
+// With GeneralStride = 0 a stride-0 read may repeat its row Depth times but no more; with
+// general strides it may repeat it up to 2^16 - 1 times.
+TEST_F(Ub, StrideZeroCountsUpToDepth) {
+  const Rows m = random_rows(rng_, kDepth);
+  drv_->fill(m);
+  for (uint32_t count : {static_cast<uint32_t>(kDepth), static_cast<uint32_t>(kDepth + 1)}) {
+    const auto rows = drv_->read(1, UbReadCmd{7, count, 0, kDim, false});
+    const bool legal = kGeneralStride || count <= static_cast<uint32_t>(kDepth);
+    ASSERT_EQ(rows.size(), legal ? count : 0u) << "count " << count;
+    for (const auto& r : rows) EXPECT_EQ(r, row_of(m, 7));
+    EXPECT_EQ(drv_->cycle(UbInputs{}).err, !legal) << "count " << count;
+  }
+}
+
 TEST_F(Ub, RandomTrafficMatchesGoldenEveryCycle) {
   std::bernoulli_distribution often(0.3), rarely(0.05), mostly(0.8);
-  std::uniform_int_distribution<int> small(0, 6), lanes_d(1, kDim);
+  std::uniform_int_distribution<int> small(0, 6), lanes_d(1, kDim), stride_d(0, kMaxStride);
   std::uniform_int_distribution<int> addr_d(0, kDepth + 2);  // a few past the end
   std::uniform_int_distribution<int32_t> v(-32768, 32767);
+  // With GeneralStride = 0 mostly the TPU's strides, sometimes an illegal one.
+  auto stride = [&] { return kGeneralStride || !mostly(rng_) ? small(rng_) : stride_d(rng_); };
   auto row = [&] {
     std::vector<int32_t> r(kDim);
     for (auto& x : r) x = v(rng_);
@@ -343,13 +459,13 @@ TEST_F(Ub, RandomTrafficMatchesGoldenEveryCycle) {
       in.rd_cmd[p] = UbReadCmd{static_cast<uint32_t>(addr_d(rng_)),
                                static_cast<uint32_t>(transpose ? 1 + small(rng_) % kDim
                                                                : small(rng_) + (mostly(rng_))),
-                               static_cast<uint32_t>(transpose && mostly(rng_) ? 1 : small(rng_)),
+                               static_cast<uint32_t>(transpose && mostly(rng_) ? 1 : stride()),
                                static_cast<uint32_t>(lanes_d(rng_)), transpose};
     }
     in.wr_cmd_valid = often(rng_);
     in.wr_cmd = UbWriteCmd{static_cast<uint32_t>(addr_d(rng_)),
                            static_cast<uint32_t>(small(rng_) + 1),
-                           static_cast<uint32_t>(small(rng_)), static_cast<uint32_t>(lanes_d(rng_))};
+                           static_cast<uint32_t>(stride()), static_cast<uint32_t>(lanes_d(rng_))};
     in.wr_valid = mostly(rng_) && often(rng_);
     in.wr_data = row();
     in.host_req_valid = often(rng_);

@@ -1,6 +1,15 @@
 // One write port, one registered read port, no reset: the shape Yosys maps to iCE40
 // block RAM (SB_RAM40_4K). A read and a write of the same word in one cycle return
 // the old word.
+//
+// The iCE40 block RAM leaves a read and a write of one word at the same clock edge
+// undefined, so Yosys would keep the old-word rule by delaying the write a cycle and
+// bypassing it into the read (Width + AddrWidth + 1 flops, then Width + 1 flops and about
+// Width + 7 LUTs more). Instead the write port's inputs are held at the rising edge and
+// written at the falling edge half a cycle later (the RAM's write clock inverted, free in
+// the block): every read, at a rising edge, sees exactly the writes of the earlier cycles,
+// and no edge ever both reads and writes. What is left is the hold register; where several
+// copies take the same write (unified_buffer), a flattened synthesis merges theirs.
 module ram_1r1w #(
   parameter int Width     = 16,
   parameter int Depth     = 256,
@@ -14,12 +23,23 @@ module ram_1r1w #(
   input  logic [AddrWidth-1:0] raddr_i,
   output logic [Width-1:0]     rdata_o
 );
-  logic [Width-1:0] mem_q [Depth];
-  logic [Width-1:0] rdata_q;
+  logic [Width-1:0]     mem_q [Depth];
+  logic [Width-1:0]     rdata_q;
+  // No reset, like the RAM: the FPGA's flops start at 0 (no write pending), and so does a
+  // Verilated model.
+  logic                 we_q;
+  logic [AddrWidth-1:0] waddr_q;
+  logic [Width-1:0]     wdata_q;
 
   always_ff @(posedge clk_i) begin
-    if (we_i) mem_q[waddr_i] <= wdata_i;
+    we_q    <= we_i;
+    waddr_q <= waddr_i;
+    wdata_q <= wdata_i;
     if (re_i) rdata_q <= mem_q[raddr_i];
+  end
+
+  always_ff @(negedge clk_i) begin
+    if (we_q) mem_q[waddr_q] <= wdata_q;
   end
 
   assign rdata_o = rdata_q;

@@ -7,10 +7,18 @@
 // Element (row a, lane c) lives in bank (a + c) mod N at bank address a, so a row and
 // a column of N consecutive rows both need one access per bank.
 // Specification: docs/architecture.md, "Unified buffer".
+//
+// Commands carry UbAddrWidth-bit fields, but a legal command only ever names rows below
+// Depth: past the range checks every register is AddrWidth bits wide, and a read engine's
+// row counter is AddrWidth + 1 bits when GeneralStride is 0 (count <= Depth).
 module unified_buffer #(
   parameter int ArrayDim     = tpu_pkg::ArrayDim,
   parameter int Depth        = 256,
   parameter int NumReadPorts = 2,
+  // 1: any stride. 0: the TPU's command set only, stride 0 or 1 and count at most Depth
+  // (anything else is an illegal command): the range checks need no multiplier and the
+  // read engines' counters fit the depth.
+  parameter bit GeneralStride = 1'b1,
   localparam int DataWidth = tpu_pkg::DataWidth,
   localparam int RowWidth  = ArrayDim * DataWidth,
   localparam int AddrWidth = (Depth > 1) ? $clog2(Depth) : 1,
@@ -49,13 +57,24 @@ module unified_buffer #(
   output logic                             err_o,
   output logic [3:0]                       err_code_o
 );
-  localparam int N = ArrayDim;
-  localparam bit NIsPow2 = (N & (N - 1)) == 0;
+  localparam int N           = ArrayDim;
+  localparam int LW          = tpu_pkg::LanesWidth;
+  localparam bit NIsPow2     = (N & (N - 1)) == 0;
+  localparam bit DepthIsPow2 = (Depth & (Depth - 1)) == 0;
+  // A read engine's row counter: with general strides a stride-0 command may repeat a row
+  // up to 2^UbAddrWidth - 1 times; otherwise count <= Depth.
+  localparam int CntW        = GeneralStride ? AW : ((AddrWidth + 1 < AW) ? AddrWidth + 1 : AW);
+  // The stride register: a stride of Depth or more is legal only with count 1, whose row
+  // address never adds it, so its low AddrWidth bits are enough.
+  localparam int StrideW     = GeneralStride ? AddrWidth : 1;
+  // Transposed reads of a power-of-two N: bank addresses are start's high bits (or one
+  // more) above a lane index, with no adder per bank.
+  localparam bit FastTranspose = NIsPow2 && AddrWidth > RotWidth;
 
-  // a mod N for a buffer address: a bit slice when N is a power of two.
-  function automatic logic [RotWidth-1:0] mod_n(input logic [AW-1:0] a);
-    if (NIsPow2) mod_n = a[RotWidth-1:0];
-    else         mod_n = RotWidth'(a % AW'(N));
+  // a mod N for a row address: a bit slice when N is a power of two.
+  function automatic logic [RotWidth-1:0] mod_n(input logic [AddrWidth-1:0] a);
+    if (NIsPow2) mod_n = RotWidth'(a);
+    else         mod_n = RotWidth'(a % AddrWidth'(N));
   endfunction
 
   // (x + y) mod N and (x - y) mod N for x, y already below N.
@@ -63,51 +82,90 @@ module unified_buffer #(
                                                   input logic [RotWidth-1:0] y);
     logic [RotWidth:0] sum;
     sum = {1'b0, x} + {1'b0, y};
-    add_mod = (sum >= (RotWidth + 1)'(N)) ? RotWidth'(sum - (RotWidth + 1)'(N)) : RotWidth'(sum);
+    if (NIsPow2) add_mod = RotWidth'(sum);
+    else add_mod = (sum >= (RotWidth + 1)'(N)) ? RotWidth'(sum - (RotWidth + 1)'(N))
+                                               : RotWidth'(sum);
   endfunction
 
   function automatic logic [RotWidth-1:0] sub_mod(input logic [RotWidth-1:0] x,
                                                   input logic [RotWidth-1:0] y);
-    sub_mod = (x >= y) ? RotWidth'(x - y) : RotWidth'((RotWidth + 1)'(x) + (RotWidth + 1)'(N) - (RotWidth + 1)'(y));
+    if (NIsPow2)     sub_mod = x - y;
+    else if (x >= y) sub_mod = RotWidth'(x - y);
+    else             sub_mod = RotWidth'((RotWidth + 1)'(x) + (RotWidth + 1)'(N) - (RotWidth + 1)'(y));
   endfunction
 
-  // The last row a strided command touches is below Depth. The product (count-1)*stride
-  // is only needed when both factors are below Depth, so it is an AddrWidth-square
-  // shift-add (no DSP block spent on an address check).
-  function automatic logic span_in_range(input logic [AW-1:0] start, input logic [AW-1:0] count,
-                                         input logic [AW-1:0] stride);
-    logic [AW-1:0]            steps;
-    logic [2*AddrWidth+1:0]   last;
-    steps = count - AW'(1);
-    if (count == '0 || 32'(start) >= Depth) begin
-      span_in_range = 1'b0;
-    end else if (steps == '0 || stride == '0) begin
-      span_in_range = 1'b1;
-    end else if (32'(steps) >= Depth || 32'(stride) >= Depth) begin
-      span_in_range = 1'b0;
-    end else begin
-      last = (2 * AddrWidth + 2)'(start);
-      for (int k = 0; k < AddrWidth; k++) begin
-        if (steps[k]) last = last + ((2 * AddrWidth + 2)'(stride[AddrWidth-1:0]) << k);
-      end
-      span_in_range = 64'(last) < 64'(Depth);
+  // x <= k for a constant k: a chain of ANDs and ORs from the least significant bit up, which
+  // the LUTs absorb (Yosys maps a comparison with a constant to a carry chain instead).
+  function automatic logic le_const(input logic [31:0] x, input int unsigned k);
+    le_const = 1'b1;
+    for (int i = 0; i < 32; i++) begin
+      if (k[i]) le_const = !x[i] || le_const;
+      else      le_const = !x[i] && le_const;
     end
   endfunction
 
-  function automatic logic lanes_ok(input logic [tpu_pkg::LanesWidth-1:0] lanes);
-    lanes_ok = lanes != '0 && 32'(lanes) <= N;
+  // A command field below Depth: the bits above AddrWidth clear (an OR), the rest compared
+  // only when Depth is not a power of two.
+  function automatic logic below_depth(input logic [AW-1:0] x);
+    below_depth = (x >> AddrWidth) == '0
+                  && (DepthIsPow2 || le_const(32'(x[AddrWidth-1:0]), Depth - 1));
+  endfunction
+
+  function automatic logic at_most_depth(input logic [AW-1:0] x);
+    at_most_depth = le_const(32'(x), Depth);
+  endfunction
+
+  // A row read's (and the write port's) range rule: count >= 1 and the last row it touches,
+  // start + (count-1)*stride, below Depth. With general strides the product is only needed
+  // when both factors are below Depth, so it is an AddrWidth-square shift-add (no DSP block
+  // spent on an address check); with strides 0 and 1 it is an add.
+  function automatic logic row_ok(input logic [AW-1:0] start, input logic [AW-1:0] count,
+                                  input logic [AW-1:0] stride);
+    logic [AW-1:0]          steps;
+    logic [2*AddrWidth+1:0] last;
+    logic [AddrWidth+1:0]   past_last;
+    steps     = count - AW'(1);
+    last      = '0;
+    past_last = '0;
+    row_ok    = 1'b0;
+    if (count == '0 || !below_depth(start)) begin
+      row_ok = 1'b0;
+    end else if (GeneralStride) begin
+      if (steps == '0 || stride == '0) begin
+        row_ok = 1'b1;
+      end else if (below_depth(steps) && below_depth(stride)) begin
+        last = (2 * AddrWidth + 2)'(start[AddrWidth-1:0]);
+        for (int k = 0; k < AddrWidth; k++) begin
+          if (steps[k]) last = last + ((2 * AddrWidth + 2)'(stride[AddrWidth-1:0]) << k);
+        end
+        row_ok = 64'(last) < 64'(Depth);
+      end
+    end else if ((stride >> 1) == '0 && at_most_depth(count)) begin
+      // Stride 0 repeats row start; stride 1 covers start .. start + count - 1.
+      past_last = (AddrWidth + 2)'(start[AddrWidth-1:0]) + (AddrWidth + 2)'(count[CntW-1:0]);
+      row_ok    = !stride[0] || le_const(32'(past_last), Depth);
+    end
+  endfunction
+
+  function automatic logic lanes_ok(input logic [LW-1:0] lanes);
+    lanes_ok = lanes != '0 && le_const(32'(lanes), N);
+  endfunction
+
+  // Lane c of a command with `lanes` (1..N) lanes is live when c < lanes.
+  function automatic logic [N-1:0] lane_mask(input logic [LW-1:0] lanes);
+    for (int c = 0; c < N; c++) lane_mask[c] = c == 0 || !le_const(32'(lanes), c);
   endfunction
 
   function automatic logic rd_legal(input logic [AW-1:0] start, input logic [AW-1:0] count,
-                                    input logic [AW-1:0] stride,
-                                    input logic [tpu_pkg::LanesWidth-1:0] lanes,
+                                    input logic [AW-1:0] stride, input logic [LW-1:0] lanes,
                                     input logic transpose);
     if (!lanes_ok(lanes)) begin
       rd_legal = 1'b0;
     end else if (transpose) begin
-      rd_legal = count != '0 && 32'(count) <= N && stride == AW'(1) && 32'(start) + N <= Depth;
+      rd_legal = count != '0 && le_const(32'(count), N) && stride == AW'(1) && Depth >= N
+                 && le_const(32'(start), Depth - N);
     end else begin
-      rd_legal = span_in_range(start, count, stride);
+      rd_legal = row_ok(start, count, stride);
     end
   endfunction
 
@@ -137,41 +195,44 @@ module unified_buffer #(
   end
 
   // ---------------------------------------------------------------------------------
-  // Write engine.
+  // Write engine. An illegal command still consumes its count rows, so the row counter
+  // keeps the field's width.
 
-  tpu_pkg::ub_addr_t            wr_remaining_q, wr_addr_q, wr_stride_q;
-  logic [tpu_pkg::LanesWidth-1:0] wr_lanes_q;
-  logic                         wr_discard_q;
-  logic                         wr_active, wr_row, wr_accept, wr_legal;
+  tpu_pkg::ub_addr_t     wr_remaining_q;
+  logic [AddrWidth-1:0]  wr_addr_q;
+  logic [StrideW-1:0]    wr_stride_q;
+  logic [N-1:0]          wr_mask_q;
+  logic                  wr_discard_q;
+  logic                  wr_active, wr_row, wr_accept, wr_legal;
 
   assign wr_active      = wr_remaining_q != '0;
   assign wr_row         = wr_valid_i && wr_active;
   assign wr_cmd_ready_o = !wr_active || (wr_remaining_q == AW'(1) && wr_valid_i);
   assign wr_accept      = wr_cmd_valid_i && wr_cmd_ready_o;
   assign wr_legal       = lanes_ok(wr_cmd_i.lanes)
-                          && span_in_range(wr_cmd_i.start, wr_cmd_i.count, wr_cmd_i.stride);
+                          && row_ok(wr_cmd_i.start, wr_cmd_i.count, wr_cmd_i.stride);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       wr_remaining_q <= '0;
       wr_addr_q      <= '0;
       wr_stride_q    <= '0;
-      wr_lanes_q     <= '0;
+      wr_mask_q      <= '0;
       wr_discard_q   <= 1'b0;
     end else if (wr_accept) begin
       wr_remaining_q <= wr_cmd_i.count;
-      wr_addr_q      <= wr_cmd_i.start;
-      wr_stride_q    <= wr_cmd_i.stride;
-      wr_lanes_q     <= wr_cmd_i.lanes;
+      wr_addr_q      <= wr_cmd_i.start[AddrWidth-1:0];
+      wr_stride_q    <= wr_cmd_i.stride[StrideW-1:0];
+      wr_mask_q      <= lane_mask(wr_cmd_i.lanes);
       wr_discard_q   <= !wr_legal;
     end else if (wr_row) begin
       wr_remaining_q <= wr_remaining_q - AW'(1);
-      wr_addr_q      <= wr_addr_q + wr_stride_q;
+      wr_addr_q      <= wr_addr_q + AddrWidth'(wr_stride_q);
     end
   end
 
   assign wr_row_valid_o = wr_row && !wr_discard_q;
-  assign wr_row_addr_o  = wr_addr_q;
+  assign wr_row_addr_o  = AW'(wr_addr_q);
 
   // ---------------------------------------------------------------------------------
   // Host port.
@@ -182,7 +243,7 @@ module unified_buffer #(
   logic                 host_accept, host_in_range, host_write, host_read;
   logic [NumReadPorts-1:0] rd_issue;  // engine p issues an element this cycle
 
-  assign host_in_range    = 32'(host_req_addr_i) < Depth;
+  assign host_in_range    = below_depth(host_req_addr_i);
   assign host_req_ready_o = !host_inflight_q && !host_rsp_valid_q
                             && (host_req_we_i ? !(wr_valid_i && wr_active) : !rd_issue[0]);
   assign host_accept      = host_req_valid_i && host_req_ready_o;
@@ -191,28 +252,25 @@ module unified_buffer #(
 
   // The bank write port: the write engine's rows, else the host's.
   always_comb begin
-    logic [AddrWidth-1:0]       row;
-    logic [RowWidth-1:0]        data;
-    logic [tpu_pkg::LanesWidth-1:0] lanes;
-    logic [RotWidth-1:0]        rot;
-    logic [RotWidth-1:0]        lane;
+    logic [RowWidth-1:0] data;
+    logic [N-1:0]        mask;
+    logic [RotWidth-1:0] rot;
+    logic [RotWidth-1:0] lane;
     if (wr_row) begin
-      row   = wr_addr_q[AddrWidth-1:0];
-      data  = wr_data_i;
-      lanes = wr_lanes_q;
-      rot   = mod_n(wr_addr_q);
+      bank_waddr = wr_addr_q;
+      data       = wr_data_i;
+      mask       = wr_mask_q;
     end else begin
-      row   = host_req_addr_i[AddrWidth-1:0];
-      data  = host_req_wdata_i;
-      lanes = tpu_pkg::LanesWidth'(N);
-      rot   = mod_n(host_req_addr_i);
+      bank_waddr = host_req_addr_i[AddrWidth-1:0];
+      data       = host_req_wdata_i;
+      mask       = '1;
     end
-    bank_we    = (wr_row && !wr_discard_q) || host_write;
-    bank_waddr = row;
+    rot     = mod_n(bank_waddr);
+    bank_we = (wr_row && !wr_discard_q) || host_write;
     for (int b = 0; b < N; b++) begin
       lane = sub_mod(RotWidth'(b), rot);  // bank b holds lane (b - row) mod N of this row
       bank_wdata[b*DataWidth +: DataWidth] = data[32'(lane)*DataWidth +: DataWidth];
-      bank_lane_we[b] = 32'(lane) < 32'(lanes);
+      bank_lane_we[b] = mask[lane];
     end
   end
 
@@ -222,72 +280,110 @@ module unified_buffer #(
   logic [NumReadPorts-1:0] rd_err;  // an illegal command accepted this cycle
 
   for (genvar p = 0; p < NumReadPorts; p++) begin : gen_read
-    logic [RdCmdW-1:0]              cmd;
-    tpu_pkg::ub_addr_t              cmd_start, cmd_count, cmd_stride;
-    logic [tpu_pkg::LanesWidth-1:0] cmd_lanes;
-    logic                           cmd_transpose;
-    tpu_pkg::ub_addr_t              remaining_q, cur_q, start_q, stride_q;
-    logic [tpu_pkg::LanesWidth-1:0] lanes_q, out_lanes_q;
-    logic                           transpose_q, accept, legal;
-    logic [RotWidth-1:0]            rot, out_rot_q;
-    logic [N-1:0]                   re;
-    logic [N*AddrWidth-1:0]         raddr;
-    logic                           out_valid_q;
-    logic [RowWidth-1:0]            rotated;
+    logic [RdCmdW-1:0]    cmd;
+    logic [AW-1:0]        cmd_start, cmd_count, cmd_stride;
+    logic [LW-1:0]        cmd_lanes;
+    logic                 cmd_transpose, accept, legal;
+    // A row read walks cur_q by stride_q. A transposed read keeps cur_q = start (its
+    // stride register is 0) and counts its element in elem_q.
+    logic [CntW-1:0]      remaining_q;
+    logic [AddrWidth-1:0] cur_q;
+    logic [StrideW-1:0]   stride_q;
+    logic [RotWidth-1:0]  elem_q;
+    logic [N-1:0]         mask_q, out_mask_q;
+    logic                 transpose_q, out_valid_q;
+    logic [RotWidth-1:0]  rot, out_rot_q;
+    logic [N-1:0]         re;
+    logic [N*AddrWidth-1:0] raddr;
+    logic [RowWidth-1:0]  rotated;
 
     assign cmd               = rd_cmd_i[p*RdCmdW +: RdCmdW];
     assign cmd_start         = cmd[tpu_pkg::UbRdStartLsb +: AW];
     assign cmd_count         = cmd[tpu_pkg::UbRdCountLsb +: AW];
     assign cmd_stride        = cmd[tpu_pkg::UbRdStrideLsb +: AW];
-    assign cmd_lanes         = cmd[tpu_pkg::UbRdLanesLsb +: tpu_pkg::LanesWidth];
+    assign cmd_lanes         = cmd[tpu_pkg::UbRdLanesLsb +: LW];
     assign cmd_transpose     = cmd[tpu_pkg::UbRdTransposeLsb];
-    assign rd_cmd_ready_o[p] = remaining_q <= AW'(1);
+    assign rd_cmd_ready_o[p] = (remaining_q >> 1) == '0;  // at most one row left
     assign accept            = rd_cmd_valid_i[p] && rd_cmd_ready_o[p];
     assign legal             = rd_legal(cmd_start, cmd_count, cmd_stride, cmd_lanes, cmd_transpose);
     assign rd_err[p]         = accept && !legal;
     assign rd_issue[p]       = remaining_q != '0;
 
     // Row read: every bank at row cur; lane c comes from bank (cur + c) mod N.
-    // Transposed read of element i = cur: lane r is (row start+r, lane i), in bank
+    // Transposed read of element i: lane r is (row start+r, lane i), in bank
     // (start + r + i) mod N at address start + r, so lane r comes from bank (r + rot) mod N
     // with rot = (start + i) mod N, and bank b reads row start + ((b - rot) mod N).
+    // For a power-of-two N, start + ((b - rot) mod N) is {hi, k} or {hi + 1, k} with hi the
+    // high bits of start and k = (b - i) mod N: the second when k < start mod N.
+    localparam int HiW = FastTranspose ? AddrWidth - RotWidth : 1;
+    logic [HiW-1:0] blk_hi, blk_hi_next;
+
+    if (FastTranspose) begin : gen_blk_hi
+      assign blk_hi = cur_q[AddrWidth-1:RotWidth];
+    end else begin : gen_no_blk_hi
+      assign blk_hi = '0;  // unused: the banks' addresses take an adder each
+    end
+    assign blk_hi_next = blk_hi + HiW'(1);
+
     always_comb begin
-      rot = transpose_q ? add_mod(mod_n(start_q), RotWidth'(cur_q)) : mod_n(cur_q);
+      logic [RotWidth-1:0] k;
+      rot = add_mod(mod_n(cur_q), elem_q);  // elem_q is 0 during a row read
       for (int b = 0; b < N; b++) begin
+        k     = sub_mod(RotWidth'(b), elem_q);
         re[b] = rd_issue[p];
+        raddr[b*AddrWidth +: AddrWidth] = cur_q;
         if (transpose_q) begin
-          raddr[b*AddrWidth +: AddrWidth] = AddrWidth'(start_q + AW'(sub_mod(RotWidth'(b), rot)));
-        end else begin
-          raddr[b*AddrWidth +: AddrWidth] = cur_q[AddrWidth-1:0];
+          if (FastTranspose) begin
+            raddr[b*AddrWidth +: AddrWidth] =
+                AddrWidth'({(k < mod_n(cur_q)) ? blk_hi_next : blk_hi, k});
+          end else begin
+            raddr[b*AddrWidth +: AddrWidth] = cur_q + AddrWidth'(sub_mod(RotWidth'(b), rot));
+          end
         end
         if (p == 0 && !rd_issue[p]) begin  // port 0's copies serve the host when idle
-          re[b]                            = host_read;
+          re[b]                           = host_read;
           raddr[b*AddrWidth +: AddrWidth] = host_req_addr_i[AddrWidth-1:0];
         end
       end
     end
 
-    assign bank_re[p*N +: N]                            = re;
-    assign bank_raddr[p*N*AddrWidth +: N*AddrWidth]     = raddr;
+    // The next row of a row read. With strides 0 and 1 it is cur + 1, whose high bits are the
+    // transposed read's hi + 1: one incrementer serves both.
+    logic [AddrWidth-1:0] cur_next;
+    if (!GeneralStride && FastTranspose) begin : gen_cur_inc
+      logic [RotWidth-1:0] cur_lo;
+      assign cur_lo   = cur_q[RotWidth-1:0];
+      assign cur_next = !stride_q[0] ? cur_q
+                      : (&cur_lo)    ? AddrWidth'({blk_hi_next, RotWidth'(0)})
+                                     : AddrWidth'({blk_hi, RotWidth'(cur_lo + RotWidth'(1))});
+    end else begin : gen_cur_add
+      assign cur_next = cur_q + AddrWidth'(stride_q);
+    end
+
+    assign bank_re[p*N +: N]                        = re;
+    assign bank_raddr[p*N*AddrWidth +: N*AddrWidth] = raddr;
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         remaining_q <= '0;
         cur_q       <= '0;
-        start_q     <= '0;
         stride_q    <= '0;
-        lanes_q     <= '0;
+        elem_q      <= '0;
+        mask_q      <= '0;
         transpose_q <= 1'b0;
-      end else if (accept && legal) begin
-        remaining_q <= cmd_count;
-        cur_q       <= cmd_transpose ? '0 : cmd_start;
-        start_q     <= cmd_start;
-        stride_q    <= cmd_stride;
-        lanes_q     <= cmd_lanes;
+      end else if (accept) begin
+        // An illegal command loads no rows, and the other registers matter only while rows are
+        // left: legality (the deepest logic here) reaches one register's input, no enable.
+        remaining_q <= legal ? cmd_count[CntW-1:0] : '0;
+        cur_q       <= cmd_start[AddrWidth-1:0];
+        stride_q    <= cmd_transpose ? '0 : cmd_stride[StrideW-1:0];
+        elem_q      <= '0;
+        mask_q      <= lane_mask(cmd_lanes);
         transpose_q <= cmd_transpose;
       end else if (rd_issue[p]) begin
-        remaining_q <= remaining_q - AW'(1);
-        cur_q       <= cur_q + (transpose_q ? AW'(1) : stride_q);
+        remaining_q <= remaining_q - CntW'(1);
+        cur_q       <= cur_next;
+        if (transpose_q) elem_q <= elem_q + RotWidth'(1);
       end
     end
 
@@ -296,15 +392,15 @@ module unified_buffer #(
       if (!rst_ni) begin
         out_valid_q <= 1'b0;
         out_rot_q   <= '0;
-        out_lanes_q <= '0;
+        out_mask_q  <= '0;
       end else begin
         out_valid_q <= rd_issue[p];
         if (rd_issue[p]) begin
-          out_rot_q   <= rot;
-          out_lanes_q <= lanes_q;
+          out_rot_q  <= rot;
+          out_mask_q <= mask_q;
         end else if (p == 0 && host_read) begin
-          out_rot_q   <= mod_n(host_req_addr_i);
-          out_lanes_q <= tpu_pkg::LanesWidth'(N);
+          out_rot_q  <= mod_n(host_req_addr_i[AddrWidth-1:0]);
+          out_mask_q <= '1;
         end
       end
     end
@@ -314,12 +410,11 @@ module unified_buffer #(
       for (int c = 0; c < N; c++) begin
         bank = add_mod(RotWidth'(c), out_rot_q);
         rotated[c*DataWidth +: DataWidth] =
-            (32'(c) < 32'(out_lanes_q))
-            ? bank_rdata[(p*N + 32'(bank))*DataWidth +: DataWidth] : '0;
+            out_mask_q[c] ? bank_rdata[(p*N + 32'(bank))*DataWidth +: DataWidth] : '0;
       end
     end
 
-    assign rd_valid_o[p]                    = out_valid_q;
+    assign rd_valid_o[p]                     = out_valid_q;
     assign rd_data_o[p*RowWidth +: RowWidth] = rotated;
 
     if (p == 0) begin : gen_host_rsp
@@ -329,7 +424,6 @@ module unified_buffer #(
           host_rd_q        <= 1'b0;
           host_rsp_valid_q <= 1'b0;
           host_rsp_err_q   <= 1'b0;
-          host_rsp_rdata_q <= '0;
         end else begin
           if (host_accept) begin
             host_inflight_q <= 1'b1;
@@ -338,10 +432,18 @@ module unified_buffer #(
           end else if (host_inflight_q) begin
             host_inflight_q  <= 1'b0;
             host_rsp_valid_q <= 1'b1;
-            host_rsp_rdata_q <= host_rd_q ? rotated : '0;
           end else if (host_rsp_valid_q && host_rsp_ready_i) begin
             host_rsp_valid_q <= 1'b0;
           end
+        end
+      end
+
+      // Data only, defined while host_rsp_valid_o is high: no reset, so the zero of a write's
+      // response is the flop's synchronous reset rather than a LUT per bit.
+      always_ff @(posedge clk_i) begin
+        if (host_inflight_q) begin  // no request is accepted while one is in flight
+          if (host_rd_q) host_rsp_rdata_q <= rotated;
+          else           host_rsp_rdata_q <= '0;
         end
       end
     end
@@ -353,33 +455,43 @@ module unified_buffer #(
 
   // ---------------------------------------------------------------------------------
   // Sticky first error; the lowest code wins within a cycle.
+  //
+  // This cycle's causes are registered as they are (the range checks, the deepest logic here,
+  // end at a flop), and err_o / err_code_o combine them with the sticky register: an error
+  // still shows from the cycle after its cause. err_code_q is UbErrNone whenever err_q is low.
 
-  logic       err_q;
-  logic [3:0] err_code_q, err_new;
-
-  always_comb begin
-    err_new = tpu_pkg::UbErrNone;
-    if (host_accept && !host_in_range)  err_new = tpu_pkg::UbErrHostRange;
-    if (wr_valid_i && !wr_active)       err_new = tpu_pkg::UbErrWriteNoCmd;
-    if (wr_accept && !wr_legal)         err_new = tpu_pkg::UbErrWriteRange;
-    if (|rd_err)                        err_new = tpu_pkg::UbErrReadRange;
-  end
+  logic [NumReadPorts-1:0] rd_err_q;
+  logic                    wr_err_q, no_cmd_err_q, host_err_q, err_q;
+  logic [3:0]              err_code_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      err_q      <= 1'b0;
-      err_code_q <= tpu_pkg::UbErrNone;
-    end else if (err_clear_i) begin
-      err_q      <= 1'b0;
-      err_code_q <= tpu_pkg::UbErrNone;
-    end else if (!err_q && err_new != tpu_pkg::UbErrNone) begin
-      err_q      <= 1'b1;
-      err_code_q <= err_new;
+      rd_err_q     <= '0;
+      wr_err_q     <= 1'b0;
+      no_cmd_err_q <= 1'b0;
+      host_err_q   <= 1'b0;
+      err_q        <= 1'b0;
+      err_code_q   <= tpu_pkg::UbErrNone;
+    end else begin
+      // err_clear_i drops an error of its own cycle too.
+      rd_err_q     <= err_clear_i ? '0 : rd_err;
+      wr_err_q     <= !err_clear_i && wr_accept && !wr_legal;
+      no_cmd_err_q <= !err_clear_i && wr_valid_i && !wr_active;
+      host_err_q   <= !err_clear_i && host_accept && !host_in_range;
+      err_q        <= !err_clear_i && err_o;
+      err_code_q   <= err_clear_i ? tpu_pkg::UbErrNone : err_code_o;
     end
   end
 
-  assign err_o      = err_q;
-  assign err_code_o = err_code_q;
+  always_comb begin
+    err_o      = err_q || |rd_err_q || wr_err_q || no_cmd_err_q || host_err_q;
+    err_code_o = tpu_pkg::UbErrNone;
+    if (host_err_q)   err_code_o = tpu_pkg::UbErrHostRange;
+    if (no_cmd_err_q) err_code_o = tpu_pkg::UbErrWriteNoCmd;
+    if (wr_err_q)     err_code_o = tpu_pkg::UbErrWriteRange;
+    if (|rd_err_q)    err_code_o = tpu_pkg::UbErrReadRange;
+    if (err_q)        err_code_o = err_code_q;  // the first error is kept
+  end
 
 `ifndef SYNTHESIS
   initial begin
