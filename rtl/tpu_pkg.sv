@@ -133,6 +133,21 @@ package tpu_pkg;
   localparam int UbRdCountLsb     = UbRdStrideLsb + UbAddrWidth;
   localparam int UbRdStartLsb     = UbRdCountLsb + UbAddrWidth;
 
+  localparam int UbWrCmdWidth     = 3 * UbAddrWidth + LanesWidth;
+
+  // Every unit that issues buffer commands packs them with these two (one layout for all).
+  function automatic logic [UbRdCmdWidth-1:0] ub_rd_cmd(
+      input ub_addr_t start, input ub_addr_t count, input ub_addr_t stride,
+      input logic [LanesWidth-1:0] lanes, input logic transpose);
+    ub_rd_cmd = {start, count, stride, lanes, transpose};
+  endfunction
+
+  function automatic logic [UbWrCmdWidth-1:0] ub_wr_cmd(
+      input ub_addr_t start, input ub_addr_t count, input ub_addr_t stride,
+      input logic [LanesWidth-1:0] lanes);
+    ub_wr_cmd = {start, count, stride, lanes};
+  endfunction
+
   localparam logic [3:0] UbErrNone       = 4'd0;
   localparam logic [3:0] UbErrReadRange  = 4'd1;
   localparam logic [3:0] UbErrWriteRange = 4'd2;
@@ -158,7 +173,8 @@ package tpu_pkg;
   // ---------------------------------------------------------------------------------
   // Instruction set (docs/isa.md). golden/isa.hpp mirrors every value here.
 
-  typedef logic [63:0] instr_t;
+  localparam int InstrWidth = 64;
+  typedef logic [InstrWidth-1:0] instr_t;
 
   localparam logic [3:0] OpNop    = 4'h0;
   localparam logic [3:0] OpHalt   = 4'h1;
@@ -222,6 +238,15 @@ package tpu_pkg;
     endcase
   endfunction
 
+  // The TPU's host port: address spaces, and the control registers of space 2.
+  localparam logic [1:0] HostSpaceUb   = 2'd0;  // buffer rows
+  localparam logic [1:0] HostSpaceImem = 2'd1;  // instruction words
+  localparam logic [1:0] HostSpaceCsr  = 2'd2;  // control registers
+  localparam int         CsrControl    = 0;     // write: bit 0 start, bit 1 continue; read: status
+  localparam int         CsrCycles     = 1;     // read: the cycle counter
+  localparam int         CsrStartBit   = 0;
+  localparam int         CsrContBit    = 1;
+
   // Status word states and error codes.
   localparam logic [2:0] StIdle    = 3'd0;
   localparam logic [2:0] StRunning = 3'd1;
@@ -236,6 +261,15 @@ package tpu_pkg;
   localparam logic [3:0] ErrLoop    = 4'd4;
   localparam logic [3:0] ErrPc      = 4'd5;
   localparam logic [3:0] ErrBuffer  = 4'd6;
+
+  // Bits of an address into `depth` words (at least 1), and of a count 0..depth.
+  function automatic int addr_width(input int depth);
+    addr_width = (depth > 1) ? $clog2(depth) : 1;
+  endfunction
+
+  function automatic int count_width(input int depth);
+    count_width = $clog2(depth + 1);
+  endfunction
 
   // Width of a row/column index into an array of `dim` lanes (at least 1 bit).
   function automatic int idx_width(input int dim);

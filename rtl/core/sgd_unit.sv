@@ -5,6 +5,9 @@
 // LSB vanish). Specification: docs/architecture.md, "Gradient-descent unit".
 module sgd_unit #(
   parameter int ArrayDim = tpu_pkg::ArrayDim,
+  // Rows of the buffer. The control unit checks a command's range before it issues it,
+  // so addresses are below Depth and counts at most Depth: the registers are that wide.
+  parameter int Depth    = 65536,
   localparam int DataWidth = tpu_pkg::DataWidth,
   localparam int RowWidth  = ArrayDim * DataWidth,
   localparam int RdCmdW    = tpu_pkg::UbRdCmdWidth,
@@ -34,7 +37,10 @@ module sgd_unit #(
   output logic                  wr_valid_o,
   output logic [RowWidth-1:0]   wr_data_o
 );
-  localparam int N = ArrayDim;
+  localparam int N      = ArrayDim;
+  localparam int DW     = DataWidth;
+  localparam int AddrW  = (Depth <= 2) ? 1 : ($clog2(Depth) < AW) ? $clog2(Depth) : AW;
+  localparam int CountW = ($clog2(Depth + 1) < AW) ? $clog2(Depth + 1) : AW;
 
   typedef enum logic [1:0] {
     Idle,
@@ -44,26 +50,31 @@ module sgd_unit #(
   } state_e;
 
   state_e            state_q, state_d;
-  tpu_pkg::ub_addr_t theta_addr_q, grad_addr_q, count_q, rows_in_q, rows_left_q;
+  logic [AddrW-1:0]  theta_addr_q, grad_addr_q;
+  logic [CountW-1:0] count_q, to_take_q;  // to_take_q: rows not yet taken
   tpu_pkg::data_t    lr_q;
   logic              stochastic_q;
-  logic              issue, row_in;
+  logic              issue, row_in, none_to_take;
+  logic              s1_valid_q, s2_valid_q;
 
-  assign cmd_ready_o = state_q == Idle;
-  assign busy_o      = state_q != Idle;
+  assign cmd_ready_o  = state_q == Idle;
+  assign busy_o       = state_q != Idle;
   // The three commands go out in one cycle so theta and gradient rows arrive together.
-  assign issue       = state_q == Issue && (&rd_cmd_ready_i) && wr_cmd_ready_i;
+  assign issue        = state_q == Issue && (&rd_cmd_ready_i) && wr_cmd_ready_i;
+  assign none_to_take = to_take_q == '0;
   // A row is ours when theta and gradient arrive together, from the cycle row 0 is due,
   // and only `count` of them.
-  assign row_in      = state_q == Stream && (&rd_valid_i) && rows_in_q != count_q;
+  assign row_in       = state_q == Stream && (&rd_valid_i) && !none_to_take;
 
+  // In Stream the rows still to write are to_take_q + s1_valid_q + s2_valid_q, so the
+  // last one is on the write port when s2 holds a row, s1 none, and none is left to take.
   always_comb begin
     state_d = state_q;
     unique case (state_q)
       Idle:    if (cmd_valid_i) state_d = Issue;
-      Issue:   if (issue) state_d = (count_q == '0) ? Idle : Gap;  // count 0: nothing to wait for
+      Issue:   if (issue) state_d = none_to_take ? Idle : Gap;  // count 0: nothing to wait for
       Gap:     state_d = Stream;
-      Stream:  if (wr_valid_o && rows_left_q == AW'(1)) state_d = Idle;
+      Stream:  if (s2_valid_q && !s1_valid_q && none_to_take) state_d = Idle;
       default: state_d = Idle;
     endcase
     if (abort_i) state_d = Idle;
@@ -75,37 +86,39 @@ module sgd_unit #(
       theta_addr_q <= '0;
       grad_addr_q  <= '0;
       count_q      <= '0;
-      rows_in_q    <= '0;
-      rows_left_q  <= '0;
+      to_take_q    <= '0;
       lr_q         <= '0;
       stochastic_q <= 1'b0;
     end else begin
       state_q <= state_d;
       if (cmd_valid_i && cmd_ready_o) begin
-        theta_addr_q <= cmd_i.theta_addr;
-        grad_addr_q  <= cmd_i.grad_addr;
-        count_q      <= cmd_i.count;
-        rows_in_q    <= '0;
-        rows_left_q  <= cmd_i.count;
+        theta_addr_q <= AddrW'(cmd_i.theta_addr);
+        grad_addr_q  <= AddrW'(cmd_i.grad_addr);
+        count_q      <= CountW'(cmd_i.count);
+        to_take_q    <= CountW'(cmd_i.count);
         lr_q         <= cmd_i.lr;
         stochastic_q <= cmd_i.stochastic;
-      end else begin
-        if (row_in)     rows_in_q   <= rows_in_q + AW'(1);
-        if (wr_valid_o) rows_left_q <= rows_left_q - AW'(1);
+      end else if (row_in) begin
+        to_take_q <= to_take_q - CountW'(1);
       end
     end
   end
 
-  // Commands: {start, count, stride, lanes, transpose} in ub_rd_cmd_t's field order.
+  // Commands: stride 1, all N lanes, the narrow registers zero-extended.
+  tpu_pkg::ub_addr_t theta_addr, grad_addr, count;
+  assign theta_addr = AW'(theta_addr_q);
+  assign grad_addr  = AW'(grad_addr_q);
+  assign count      = AW'(count_q);
+
   assign rd_cmd_valid_o = {issue, issue};
-  assign rd_cmd_o       = {grad_addr_q, count_q, AW'(1), tpu_pkg::LanesWidth'(N), 1'b0,
-                           theta_addr_q, count_q, AW'(1), tpu_pkg::LanesWidth'(N), 1'b0};
+  assign rd_cmd_o       = {tpu_pkg::ub_rd_cmd(grad_addr, count, AW'(1),
+                                              tpu_pkg::LanesWidth'(N), 1'b0),
+                           tpu_pkg::ub_rd_cmd(theta_addr, count, AW'(1),
+                                              tpu_pkg::LanesWidth'(N), 1'b0)};
   assign wr_cmd_valid_o = issue;
-  assign wr_cmd_o       = {theta_addr_q, count_q, AW'(1), tpu_pkg::LanesWidth'(N)};
+  assign wr_cmd_o       = tpu_pkg::ub_wr_cmd(theta_addr, count, AW'(1), tpu_pkg::LanesWidth'(N));
 
   // Two-stage lane pipeline: (1) product and theta, (2) rounded, saturated update.
-  logic s1_valid_q, s2_valid_q;
-
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       s1_valid_q <= 1'b0;
@@ -120,15 +133,15 @@ module sgd_unit #(
     // Lane c's seed differs from the others by a multiple of the golden-ratio constant.
     localparam logic [31:0] SeedSalt = 32'(c) * 32'h9E3779B9;
 
-    logic [31:0]          lfsr_q, lfsr_adv;
-    tpu_pkg::data_t       theta, grad, s1_theta_q, s2_theta_q;
-    tpu_pkg::prod_t       s1_prod_q;
-    logic [FracBits-1:0]  s1_rand_q;
-    logic                 s1_stoch_q;
-    tpu_pkg::wide_t       step;
+    logic [31:0]         lfsr_q, lfsr_adv;
+    tpu_pkg::data_t      theta, grad, s1_thetan_q, s2_theta_q, upd;
+    tpu_pkg::prod_t      s1_prod_q;
+    logic [FracBits-1:0] s1_add_q;
+    logic [DW+1:0]       sumn;
+    logic                sgn, big, ovf, neg;
 
-    assign theta = rd_data_i[c*DataWidth +: DataWidth];
-    assign grad  = rd_data_i[RowWidth + c*DataWidth +: DataWidth];
+    assign theta = rd_data_i[c*DW +: DW];
+    assign grad  = rd_data_i[RowWidth + c*DW +: DW];
 
     always_comb begin
       lfsr_adv = lfsr_q;
@@ -145,38 +158,40 @@ module sgd_unit #(
       end
     end
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        s1_theta_q <= '0;
-        s1_prod_q  <= '0;
-        s1_rand_q  <= '0;
-        s1_stoch_q <= 1'b0;
-        s2_theta_q <= '0;
-      end else begin
-        if (row_in) begin
-          s1_theta_q <= theta;
-          s1_prod_q  <= tpu_pkg::mul(lr_q, grad);
-          s1_rand_q  <= stochastic_q ? lfsr_q[FracBits-1:0] : '0;
-          s1_stoch_q <= stochastic_q;
-        end
-        if (s1_valid_q) begin
-          s2_theta_q <= tpu_pkg::saturate(tpu_pkg::WideWidth'(s1_theta_q) - step);
-        end
+    // step = (p + a) >>> FracBits, a = r (stochastic) or 2^(FracBits-1) - (p < 0)
+    // (nearest: tpu_pkg::round_shift). Where p = lr * g is 0, a adds nothing, so p < 0 is
+    // the sign of lr * g known already in stage 1, and stage 1 registers a itself.
+    assign sgn = lr_q[DW-1] ^ grad[DW-1];
+
+    // Stage 1 registers ~theta: an adder's register input must arrive inverted, as the
+    // carry chain cannot invert. The data registers take no reset: stage 2 reads them
+    // only for a row they hold.
+    always_ff @(posedge clk_i) begin
+      if (row_in) begin
+        s1_thetan_q <= ~theta;
+        s1_prod_q   <= tpu_pkg::mul(lr_q, grad);
+        s1_add_q    <= stochastic_q ? lfsr_q[FracBits-1:0] : {!sgn, {(FracBits-1){sgn}}};
       end
     end
 
-    // round(lr * g): to nearest (ties away from zero), or (lr*g + r) >>> FracBits.
+    // theta - step = ~(~theta + step): one adder over {~theta, a} + p, whose bits above
+    // FracBits are ~theta + (p + a) >>> FracBits. DW + 2 of them are exact unless
+    // p >>> FracBits itself lies beyond DW + 1 bits ("big"), which saturates anyway.
     always_comb begin
-      if (s1_stoch_q) begin
-        // The random addend is non-negative: $signed keeps the sum signed for the >>>.
-        step = (tpu_pkg::WideWidth'(s1_prod_q) + $signed(tpu_pkg::WideWidth'({1'b0, s1_rand_q})))
-               >>> FracBits;
-      end else begin
-        step = tpu_pkg::round_shift(tpu_pkg::WideWidth'(s1_prod_q));
-      end
+      sumn = (DW + 2)'(({{2{s1_thetan_q[DW-1]}}, s1_thetan_q, s1_add_q}
+                        + s1_prod_q[FracBits+DW+1:0]) >> FracBits);
+      big  = !((&s1_prod_q[2*DW-1:FracBits+DW]) || !(|s1_prod_q[2*DW-1:FracBits+DW]));
+      ovf  = big || !(sumn[DW+1] == sumn[DW] && sumn[DW] == sumn[DW-1]);
+      neg  = big ? !s1_prod_q[2*DW-1] : !sumn[DW+1];
+      upd  = ovf ? (neg ? DW'(tpu_pkg::DataMin) : DW'(tpu_pkg::DataMax)) : ~sumn[DW-1:0];
     end
 
-    assign wr_data_o[c*DataWidth +: DataWidth] = s2_theta_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni)         s2_theta_q <= '0;
+      else if (s1_valid_q) s2_theta_q <= upd;
+    end
+
+    assign wr_data_o[c*DW +: DW] = s2_theta_q;
   end
 
   assign wr_valid_o = s2_valid_q;
