@@ -6,12 +6,9 @@ ARRAY     ?= 2
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-RTL_PKG   := rtl/tpu_pkg.sv
-RTL_CORE  := rtl/core/delay_line.sv rtl/core/pe.sv rtl/core/systolic_array.sv \
-             rtl/core/vpu.sv rtl/core/sgd_unit.sv
-RTL_MEM   := rtl/mem/ram_1r1w.sv rtl/mem/unified_buffer.sv
-RTL_CTRL  := rtl/ctrl/instr_decode.sv rtl/ctrl/control_unit.sv
-RTL_ALL   := $(RTL_PKG) $(RTL_MEM) $(RTL_CORE) $(RTL_CTRL) rtl/tpu.sv
+# The one list of the TPU's RTL files (CMake and the FPGA flow read it too).
+RTL_LIST  := rtl/tpu.f
+RTL_ALL   := $(shell sed -e 's@//.*@@' $(RTL_LIST))
 TB_RTL    := tb/rtl/sgd_system.sv
 LINT_VLT  := rtl/lint.vlt
 LINT_DIMS := 2 3 4 8 16
@@ -50,7 +47,7 @@ deps:
 configure: deps
 	@if [ ! -f $(BUILD)/CMakeCache.txt ] \
 	    || ! grep -q "^TPU_SIM_ARRAY:STRING=$(ARRAY)$$" $(BUILD)/CMakeCache.txt \
-	    || [ -n "$$(find rtl tb/rtl -name '*.sv' -newer $(BUILD)/CMakeCache.txt)" ]; then \
+	    || [ -n "$$(find rtl tb/rtl \( -name '*.sv' -o -name '*.f' \) -newer $(BUILD)/CMakeCache.txt)" ]; then \
 	  cmake -S . -B $(BUILD) -DTPU_SIM_ARRAY=$(ARRAY) $(CMAKE_ARGS) && touch $(BUILD)/CMakeCache.txt; \
 	fi
 
@@ -88,11 +85,10 @@ lint: deps
 	@for top in $(LINT_TOPS); do for n in $(LINT_DIMS); do \
 	  echo "lint: $$top ArrayDim=$$n"; \
 	  verilator --lint-only -Wall -GArrayDim=$$n --top-module $$top \
-	    $(LINT_VLT) $(RTL_ALL) $(TB_RTL) || exit 1; \
+	    $(LINT_VLT) -f $(RTL_LIST) $(TB_RTL) || exit 1; \
 	done; done
-	@echo "lint: pe"; verilator --lint-only -Wall --top-module pe $(LINT_VLT) $(RTL_PKG) rtl/core/pe.sv
-	@echo "lint: instr_decode"; verilator --lint-only -Wall --top-module instr_decode $(LINT_VLT) \
-	  $(RTL_PKG) rtl/ctrl/instr_decode.sv
+	@for top in pe instr_decode; do echo "lint: $$top"; \
+	  verilator --lint-only -Wall --top-module $$top $(LINT_VLT) -f $(RTL_LIST) || exit 1; done
 	@echo "lint: clean"
 
 WAVE ?= xor_train

@@ -158,13 +158,15 @@ struct TpuOutputs {
 class TpuModel {
  public:
   static constexpr int kReadPorts = 4;   // 0 activations/theta, 1 weights/grad, 2 bias, 3 side
-  static constexpr int kMaxMatmuls = 8;  // matmuls in flight
+  static constexpr int kDefaultMaxInFlight = 8;  // matmuls in flight (the RTL's MaxInFlight)
   static constexpr int kLoopDepth = 4;   // loops nest 4 deep
   static constexpr int kMaxImemDepth = 1 << 16;  // host_req_addr is 16 bits
 
-  // Throws std::invalid_argument for a dim or ub_depth the units reject, or an imem_depth
-  // outside [1, 65536].
-  TpuModel(int dim, int ub_depth = 256, int imem_depth = 256);
+  // Throws std::invalid_argument for a dim or ub_depth the units reject, an imem_depth
+  // outside [1, 65536], or max_in_flight (matmuls in flight at most, the RTL's MaxInFlight)
+  // below 2.
+  TpuModel(int dim, int ub_depth = 256, int imem_depth = 256,
+           int max_in_flight = kDefaultMaxInFlight);
 
   // rst_ni: every register and unit back to reset; instruction memory and buffer contents kept.
   void reset();
@@ -182,6 +184,7 @@ class TpuModel {
   int host_width() const { return tpu_host_width(dim_); }
   int ub_depth() const { return ub_depth_; }
   int imem_depth() const { return imem_depth_; }
+  int max_in_flight() const { return max_in_flight_; }
   const UnifiedBufferModel& buffer() const { return ub_; }
   const SgdModel& sgd() const { return sgd_; }
   uint64_t cycles() const { return counter_; }  // CSR 1
@@ -279,6 +282,7 @@ class TpuModel {
   int dim_;
   int ub_depth_;
   int imem_depth_;
+  int max_in_flight_;
   UnifiedBufferModel ub_;
   SystolicArrayModel array_;
   VpuModel vpu_;
@@ -309,17 +313,22 @@ class TpuModel {
 
 // ---------------------------------------------------------------------------------------------
 
-inline TpuModel::TpuModel(int dim, int ub_depth, int imem_depth)
+inline TpuModel::TpuModel(int dim, int ub_depth, int imem_depth, int max_in_flight)
     : dim_(dim),
       ub_depth_(ub_depth),
       imem_depth_(imem_depth),
-      ub_(dim, ub_depth, kReadPorts),
+      max_in_flight_(max_in_flight),
+      ub_(dim, ub_depth, kReadPorts, kQ8_8, UbStrides::kZeroOrOne),
       array_(dim),
       vpu_(dim),
       sgd_(dim) {
   if (imem_depth < 1 || imem_depth > kMaxImemDepth) {
     throw std::invalid_argument(where("TpuModel") + "imem_depth=" + std::to_string(imem_depth) +
                                 " outside [1, " + std::to_string(kMaxImemDepth) + "]");
+  }
+  if (max_in_flight < 2) {
+    throw std::invalid_argument(where("TpuModel") + "max_in_flight=" +
+                                std::to_string(max_in_flight) + " below 2");
   }
   imem_.assign(static_cast<std::size_t>(imem_depth), 0);
   reset();
@@ -561,7 +570,7 @@ inline void TpuModel::decode(Comb& c, const UbOutputs& ub_reg, bool sgd_busy) co
       if (uses_side(op_cfg_)) {
         hazard = hazard || raw_hazard(op_side_, uint64_t{op_side_} + i.rows - 1, side_d, true);
       }
-      go = ub_reg.rd_cmd_ready[0] && matmuls_in_flight() < kMaxMatmuls && !hazard && !sgd_busy;
+      go = ub_reg.rd_cmd_ready[0] && matmuls_in_flight() < max_in_flight_ && !hazard && !sgd_busy;
       break;
     }
     case isa::Opcode::kSgd:

@@ -6,10 +6,11 @@ module tpu #(
   parameter int ArrayDim  = tpu_pkg::ArrayDim,
   parameter int UbDepth   = 256,
   parameter int ImemDepth = 256,
+  parameter int MaxInFlight = 8,  // matmuls in flight at most (2 or more)
   localparam int DataWidth = tpu_pkg::DataWidth,
   localparam int RowWidth  = ArrayDim * DataWidth,
-  localparam int HostWidth = (RowWidth > 64) ? RowWidth : 64,
-  localparam int ImemAW    = (ImemDepth > 1) ? $clog2(ImemDepth) : 1,
+  localparam int HostWidth = (RowWidth > tpu_pkg::InstrWidth) ? RowWidth : tpu_pkg::InstrWidth,
+  localparam int ImemAW    = tpu_pkg::addr_width(ImemDepth),
   localparam int IdxWidth  = tpu_pkg::idx_width(ArrayDim),
   localparam int RdCmdW    = tpu_pkg::UbRdCmdWidth
 ) (
@@ -38,106 +39,57 @@ module tpu #(
   output logic [2:0]           dbg_state_o,
   output logic [3:0]           dbg_err_o
 );
-  localparam int Space0 = 0;
-  localparam int Space1 = 1;
-  localparam int Space2 = 2;
-
   // ---------------------------------------------------------------------------------
-  // Host port: one request in flight; spaces 1 and 2 answered here, space 0 by the buffer.
+  // Host port and instruction memory.
 
-  logic                 busy_q, own_rsp_valid_q, own_rsp_err_q, own_pending_q, own_err_q;
-  logic [HostWidth-1:0] own_rsp_data_q, own_data_q;
-  logic                 own_read_imem_q;
-  logic                 ub_host_ready, ub_host_rsp_valid, ub_host_rsp_err;
+  logic                 ub_host_valid, ub_host_ready, ub_host_rsp_valid, ub_host_rsp_err;
   logic [RowWidth-1:0]  ub_host_rsp_data;
-  logic                 accept, to_ub, to_imem, to_csr;
+  logic                 start, cont, imem_we, imem_re, imem_hold;
+  logic [ImemAW-1:0]    imem_addr, cu_imem_raddr;
+  tpu_pkg::instr_t      imem_rdata;
   logic [2:0]           state;
   logic [15:0]          pc;
   logic [3:0]           err;
   logic [31:0]          cycles;
-  logic                 active;  // Running or Sync: instruction memory locked
 
-  assign active = state == tpu_pkg::StRunning || state == tpu_pkg::StSync;
-  assign to_ub   = host_req_space_i == 2'(Space0);
-  assign to_imem = host_req_space_i == 2'(Space1);
-  assign to_csr  = host_req_space_i == 2'(Space2);
-  assign host_req_ready_o = !busy_q && (!to_ub || ub_host_ready);
-  assign accept = host_req_valid_i && host_req_ready_o;
-
-  // Instruction-memory and CSR requests: legality and effects.
-  logic imem_ok, imem_write, imem_read, csr_ok, start, cont;
-  assign imem_ok    = 32'(host_req_addr_i) < ImemDepth && !active;
-  assign imem_write = accept && to_imem && host_req_we_i && imem_ok;
-  assign imem_read  = accept && to_imem && !host_req_we_i && imem_ok;
-
-  always_comb begin
-    csr_ok = 1'b0;
-    if (host_req_we_i) begin
-      // CSR 0: bit 0 starts (not while Running or in Sync); else bit 1 continues (only in
-      // Sync); neither is an error. Higher bits are ignored.
-      if (host_req_addr_i == '0) begin
-        if (host_req_wdata_i[0])      csr_ok = !active;
-        else if (host_req_wdata_i[1]) csr_ok = state == tpu_pkg::StSync;
-      end
-    end else begin
-      csr_ok = host_req_addr_i <= 16'd1;
-    end
-  end
-  assign start = accept && to_csr && host_req_we_i && csr_ok && host_req_wdata_i[0];
-  assign cont  = accept && to_csr && host_req_we_i && csr_ok && !host_req_wdata_i[0];
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      busy_q          <= 1'b0;
-      own_pending_q   <= 1'b0;
-      own_err_q       <= 1'b0;
-      own_data_q      <= '0;
-      own_read_imem_q <= 1'b0;
-      own_rsp_valid_q <= 1'b0;
-      own_rsp_err_q   <= 1'b0;
-      own_rsp_data_q  <= '0;
-    end else begin
-      if (accept) busy_q <= 1'b1;
-      else if (host_rsp_valid_o && host_rsp_ready_i) busy_q <= 1'b0;
-      // Cycle t: accepted; t+1: pending; t+2: the response.
-      own_pending_q <= accept && !to_ub;
-      if (accept && !to_ub) begin
-        own_err_q       <= to_imem ? !imem_ok : !(to_csr && csr_ok);  // space 3: an error
-        own_read_imem_q <= imem_read;
-        own_data_q      <= '0;
-        if (to_csr && !host_req_we_i && csr_ok) begin
-          own_data_q <= (host_req_addr_i == '0)
-                        ? HostWidth'({err, 1'b0, state, pc})
-                        : HostWidth'(cycles);
-        end
-      end
-      if (own_pending_q) begin
-        own_rsp_valid_q <= 1'b1;
-        own_rsp_err_q   <= own_err_q;
-        own_rsp_data_q  <= own_read_imem_q ? HostWidth'(imem_rdata) : own_data_q;
-      end else if (own_rsp_valid_q && host_rsp_ready_i) begin
-        own_rsp_valid_q <= 1'b0;
-      end
-    end
-  end
-
-  assign host_rsp_valid_o = ub_host_rsp_valid || own_rsp_valid_q;
-  assign host_rsp_err_o   = ub_host_rsp_valid ? ub_host_rsp_err : own_rsp_err_q;
-  assign host_rsp_rdata_o = ub_host_rsp_valid ? HostWidth'(ub_host_rsp_data) : own_rsp_data_q;
-
-  // ---------------------------------------------------------------------------------
-  // Instruction memory.
-
-  tpu_pkg::instr_t     imem_rdata;
-  logic [ImemAW-1:0]   cu_imem_raddr;
-
-  ram_1r1w #(.Width(64), .Depth(ImemDepth)) u_imem (
+  host_port #(.ArrayDim(ArrayDim), .ImemDepth(ImemDepth)) u_host (
     .clk_i,
-    .we_i    (imem_write),
-    .waddr_i (host_req_addr_i[ImemAW-1:0]),
-    .wdata_i (host_req_wdata_i[63:0]),
-    .re_i    (1'b1),
-    .raddr_i (imem_read ? host_req_addr_i[ImemAW-1:0] : cu_imem_raddr),
+    .rst_ni,
+    .req_valid_i    (host_req_valid_i),
+    .req_ready_o    (host_req_ready_o),
+    .req_we_i       (host_req_we_i),
+    .req_space_i    (host_req_space_i),
+    .req_addr_i     (host_req_addr_i),
+    .req_wdata_i    (host_req_wdata_i),
+    .rsp_valid_o    (host_rsp_valid_o),
+    .rsp_ready_i    (host_rsp_ready_i),
+    .rsp_rdata_o    (host_rsp_rdata_o),
+    .rsp_err_o      (host_rsp_err_o),
+    .ub_req_valid_o (ub_host_valid),
+    .ub_req_ready_i (ub_host_ready),
+    .ub_rsp_valid_i (ub_host_rsp_valid),
+    .ub_rsp_rdata_i (ub_host_rsp_data),
+    .ub_rsp_err_i   (ub_host_rsp_err),
+    .imem_we_o      (imem_we),
+    .imem_re_o      (imem_re),
+    .imem_hold_o    (imem_hold),
+    .imem_addr_o    (imem_addr),
+    .imem_rdata_i   (imem_rdata),
+    .state_i        (state),
+    .pc_i           (pc),
+    .err_i          (err),
+    .cycles_i       (cycles),
+    .start_o        (start),
+    .continue_o     (cont)
+  );
+
+  ram_1r1w #(.Width(tpu_pkg::InstrWidth), .Depth(ImemDepth)) u_imem (
+    .clk_i,
+    .we_i    (imem_we),
+    .waddr_i (imem_addr),
+    .wdata_i (host_req_wdata_i[tpu_pkg::InstrWidth-1:0]),
+    .re_i    (!imem_hold),
+    .raddr_i (imem_re ? imem_addr : cu_imem_raddr),
     .rdata_o (imem_rdata)
   );
 
@@ -156,7 +108,7 @@ module tpu #(
   logic [3:0]              cu_rd_valid;
   logic [4*RdCmdW-1:0]     cu_rd_cmd;
   logic                    cu_wr_cmd_valid;
-  tpu_pkg::ub_wr_cmd_t     cu_wr_cmd;
+  logic [tpu_pkg::UbWrCmdWidth-1:0] cu_wr_cmd;
   logic                    w_valid, in_valid, in_switch;
   logic [IdxWidth-1:0]     w_row;
   tpu_pkg::vpu_cfg_t       vpu_cfg;
@@ -175,7 +127,9 @@ module tpu #(
   logic [RowWidth-1:0]     arr_data, vpu_data;
   logic [RowWidth-1:0]     vpu_bias, vpu_side;
 
-  control_unit #(.ArrayDim(ArrayDim), .UbDepth(UbDepth), .ImemDepth(ImemDepth)) u_ctrl (
+  control_unit #(
+    .ArrayDim(ArrayDim), .UbDepth(UbDepth), .ImemDepth(ImemDepth), .MaxInFlight(MaxInFlight)
+  ) u_ctrl (
     .clk_i,
     .rst_ni,
     .imem_raddr_o      (cu_imem_raddr),
@@ -205,7 +159,7 @@ module tpu #(
     .seed_o            (seed)
   );
 
-  sgd_unit #(.ArrayDim(ArrayDim)) u_sgd (
+  sgd_unit #(.ArrayDim(ArrayDim), .Depth(UbDepth)) u_sgd (
     .clk_i,
     .rst_ni,
     .cmd_valid_i    (sgd_cmd_valid),
@@ -245,7 +199,10 @@ module tpu #(
     end
   end
 
-  unified_buffer #(.ArrayDim(ArrayDim), .Depth(UbDepth), .NumReadPorts(4)) u_ub (
+  // Every command the TPU issues has stride 0 or 1 (tpu_pkg::ub_rd_cmd / ub_wr_cmd callers).
+  unified_buffer #(
+    .ArrayDim(ArrayDim), .Depth(UbDepth), .NumReadPorts(4), .GeneralStride(1'b0)
+  ) u_ub (
     .clk_i,
     .rst_ni,
     .rd_cmd_valid_i   (ub_rd_cmd_valid),
@@ -260,7 +217,7 @@ module tpu #(
     .wr_data_i        (ub_wr_data),
     .wr_row_valid_o   (dbg_wr_valid_o),
     .wr_row_addr_o    (dbg_wr_addr_o),
-    .host_req_valid_i (host_req_valid_i && to_ub && !busy_q),
+    .host_req_valid_i (ub_host_valid),
     .host_req_ready_o (ub_host_ready),
     .host_req_we_i,
     .host_req_addr_i,

@@ -1,7 +1,7 @@
 // `make bench`: the performance table. Every program comes from the compiler (sw/compiler) and
 // runs through the runtime's device interface on a Verilated TPU built at each ArrayDim (2, 4,
 // 8, 16; sim/CMakeLists.txt gives their UbDepth and ImemDepth). Cycles are the TPU's own counter
-// (CSR 1, from start to halt), so they are exact and repeatable. Five sections:
+// (CSR 1, from start to halt), so they are exact and repeatable. Six sections:
 //   - utilization (useful MACs / (ArrayDim^2 x cycles)) of tiled matmuls, M in {64, 256, 1024,
 //     4096}, K and N in {ArrayDim, 4 x ArrayDim, 2.5 x ArrayDim} (the RTL alone: its cycles are
 //     the lockstep run's, which the runtime tests show);
@@ -10,6 +10,8 @@
 //   - one digits training epoch at ArrayDim 8 (64-32-10, minibatch 32, 1437 random rows) beside
 //     its useful-MAC floor;
 //   - the XOR network's forward pass and training step at each ArrayDim (the first benchmark);
+//   - what MaxInFlight (matmuls in flight at most) costs: XOR, 784-64-10 and digits cycles on the
+//     golden cycle model at MaxInFlight 2, 3, 4 and 8;
 //   - simulated cycles per second (of CPU time) of every engine at each ArrayDim: the RTL alone,
 //     the RTL in lockstep with the golden model, the golden model alone, and the functional
 //     model's equivalent (the cycle engines' cycle count of the same program over its time).
@@ -95,6 +97,7 @@ struct Record {
   double cpu_s = 0;           // of all runs, this process's CPU time
   double cycles_per_s = 0;    // speed section: cycles of all runs / cpu_s
   uint64_t program_macs = 0;  // the compiler's count of the MACs its program issues
+  int max_in_flight = 8;      // the TPU's MaxInFlight
 
   double utilization() const { return double(macs) / (double(dim) * dim * double(cycles)); }
   double over_floor() const { return double(cycles) / double(floor); }
@@ -281,6 +284,57 @@ void xor_cycles(int dim, std::vector<Record>& out) {
   }
 }
 
+// What MaxInFlight (matmuls in flight at most, a parameter of the RTL) costs in cycles: the
+// same programs on the golden cycle model (exact, and built for any MaxInFlight) with 2, 3, 4
+// and 8. The FPGA build takes fewer than the simulator's 8 to save logic (docs/fpga.md).
+const int kInFlight[] = {2, 3, 4, 8};
+void in_flight(std::vector<Record>& out) {
+  struct Case {
+    std::string name;
+    int dim;
+    compiler::Model model;
+    compiler::DataShape shape;
+    compiler::Dataset data;
+    compiler::Mode mode;
+    bool xor_init;  // the XOR benchmark's initialisation, else the model's own
+  };
+  std::vector<Case> cases;
+  {
+    compiler::Dataset xor_data;
+    xor_data.x = golden::xor_inputs();
+    xor_data.y = golden::xor_targets();
+    cases.push_back({"xor_step", 2, sim::xor_model({}, 1, 1), compiler::DataShape{4, 0}, xor_data,
+                     compiler::Mode::kEpoch, true});
+  }
+  for (const wl::Workload& w : {wl::mlp784(1, 2), wl::mlp784(64, 2), wl::digits_epoch(8)}) {
+    const int dim = w.name == "digits_epoch" ? 8 : 2;
+    cases.push_back({w.name + "_" + std::to_string(w.data.train), dim, w.model, w.data,
+                     wl::random_data(w, 1), w.mode, false});
+  }
+  for (const Case& c : cases) {
+    for (const int k : kInFlight) {
+      runtime::ModelOptions o;
+      o.dim = c.dim;
+      o.ub_depth = kUbDepth;
+      o.imem_depth = kImemDepth;
+      o.max_in_flight = k;
+      auto dev = runtime::make_device("golden", o);
+      const compiler::Compiled compiled =
+          compiler::compile(c.model, compiler::Target{c.dim, kUbDepth, kImemDepth}, c.shape, c.mode);
+      runner::Session s(compiled, *dev);
+      s.load(c.xor_init ? sim::quantised(sim::xor_random_init(12)) : compiler::init_params(c.model),
+             c.data, nullptr);
+      const Timed t = run(s, 0);
+      Record r{"inflight", c.name,  c.dim,   c.shape.train, 0, 0, "",
+               dev->name(), 0,      t.cycles, 0,       t.runs, t.wall_s};
+      r.cpu_s = t.cpu_s;
+      r.max_in_flight = k;
+      out.push_back(r);
+    }
+    std::fprintf(stderr, "bench: %s at MaxInFlight 2, 3, 4, 8\n", c.name.c_str());
+  }
+}
+
 const char* const kEngines[] = {"rtl-only", "rtl", "golden", "functional"};
 
 // Every engine on the same program: a 1024 x 4D by 4D x 4D matmul (16 tiles, the array busy
@@ -381,14 +435,15 @@ void write_csv(const std::string& path, const std::vector<Record>& rs) {
   std::ofstream f(path);
   if (!f) throw std::runtime_error(path + ": cannot write");
   f << "section,workload,array_dim,m,k,n,kn,engine,useful_macs,program_macs,cycles,floor_cycles,"
-       "utilization,cycles_over_floor,runs,wall_s,cpu_s,cycles_per_s\n";
+       "utilization,cycles_over_floor,runs,wall_s,cpu_s,cycles_per_s,max_in_flight\n";
   for (const Record& r : rs) {
     f << r.section << "," << r.workload << "," << r.dim << "," << r.m << "," << r.k << "," << r.n
       << "," << r.kn << "," << r.engine << "," << r.macs << "," << r.program_macs << "," << r.cycles
       << "," << (r.floor ? std::to_string(r.floor) : "") << ","
       << (r.macs ? fixed(r.utilization(), 4) : "") << ","
       << (r.floor ? fixed(r.over_floor(), 4) : "") << "," << r.runs << "," << fixed(r.wall_s, 4)
-      << "," << fixed(r.cpu_s, 4) << "," << fixed(r.cycles_per_s, 0) << "\n";
+      << "," << fixed(r.cpu_s, 4) << "," << fixed(r.cycles_per_s, 0) << "," << r.max_in_flight
+      << "\n";
   }
   if (!f) throw std::runtime_error(path + ": write failed");
 }
@@ -499,6 +554,45 @@ void print_models(const std::vector<Record>& rs) {
   }
 }
 
+void print_in_flight(const std::vector<Record>& rs) {
+  std::vector<std::string> names;
+  for (const Record& r : rs) {
+    if (r.section == "inflight" &&
+        std::find(names.begin(), names.end(), r.workload) == names.end()) {
+      names.push_back(r.workload);
+    }
+  }
+  if (names.empty()) return;
+  std::printf("### Matmuls in flight (MaxInFlight)\n\n");
+  std::printf(
+      "Cycles from start to halt on the golden cycle model for each MaxInFlight (the simulator\n"
+      "builds use 8; the FPGA build fewer).\n\n");
+  std::printf("| workload | ArrayDim |");
+  for (const int k : kInFlight) std::printf(" %d |", k);
+  std::printf("\n|---|---:|");
+  for (std::size_t i = 0; i < std::size(kInFlight); ++i) std::printf("---:|");
+  std::printf("\n");
+  for (const std::string& name : names) {
+    int dim = 0;
+    std::string cells;
+    uint64_t base = 0;
+    for (const Record& r : rs) {
+      if (r.section == "inflight" && r.workload == name && r.max_in_flight == 8) base = r.cycles;
+    }
+    for (const int k : kInFlight) {
+      for (const Record& r : rs) {
+        if (r.section != "inflight" || r.workload != name || r.max_in_flight != k) continue;
+        dim = r.dim;
+        cells += " " + commas(r.cycles);
+        if (base && k != 8) cells += " (" + fixed(double(r.cycles) / double(base), 3) + "x)";
+        cells += " |";
+      }
+    }
+    std::printf("| %s | %d |%s\n", name.c_str(), dim, cells.c_str());
+  }
+  std::printf("\n");
+}
+
 void print_speed(const std::vector<Record>& rs, const std::vector<int>& dims) {
   if (!find(rs, "speed", dims.front(), 1024)) return;
   std::printf("### Simulation speed\n\n");
@@ -539,7 +633,8 @@ void print_speed(const std::vector<Record>& rs, const std::vector<int>& dims) {
 int main(int argc, char** argv) {
   CLI::App app{"tpu_bench: the TPU's performance table (make bench)", "tpu_bench"};
   std::vector<int> dims = kDims;
-  std::vector<std::string> sections = {"utilization", "mlp784", "digits", "xor", "speed"};
+  std::vector<std::string> sections = {"utilization", "mlp784", "digits", "xor", "inflight",
+                                      "speed"};
   std::vector<std::string> engines(std::begin(kEngines), std::end(kEngines));
   std::string csv = "bench.csv";
   double min_s = 0.3;
@@ -547,7 +642,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(kDims))
       ->capture_default_str();
   app.add_option("--sections", sections, "sections to run")
-      ->check(CLI::IsMember({"utilization", "mlp784", "digits", "xor", "speed"}))
+      ->check(CLI::IsMember({"utilization", "mlp784", "digits", "xor", "inflight", "speed"}))
       ->capture_default_str();
   app.add_option("--engines", engines, "engines of the speed section")
       ->check(CLI::IsMember(engines))
@@ -577,6 +672,7 @@ int main(int argc, char** argv) {
     if (has("xor")) {
       for (const int d : dims) xor_cycles(d, rs);
     }
+    if (has("inflight")) in_flight(rs);
     if (has("speed")) {
       for (const int d : dims) speed(d, min_s, engines, rs);
     }
@@ -587,6 +683,7 @@ int main(int argc, char** argv) {
   }
   print_utilization(rs, dims);
   print_models(rs);
+  print_in_flight(rs);
   print_speed(rs, dims);
   std::printf("Every number is in %s.\n", csv.c_str());
   return 0;

@@ -68,7 +68,7 @@ class RtlDevice : public runtime::CycleDevice {
       throw std::invalid_argument("RtlDevice: the cross-check needs RtlMode::kLockstep");
     }
     auto tb = std::make_unique<TpuTb<Top>>(o.dim, o.ub_depth, o.imem_depth, trace_name, force_trace,
-                                           mode == RtlMode::kLockstep);
+                                           mode == RtlMode::kLockstep, o.max_in_flight);
     tb->reset();
     return tb;
   }

@@ -32,13 +32,15 @@ using Space = runtime::Space;
 template <class Top>
 class TpuTb : public runtime::HostPort {
  public:
+  // max_in_flight: the MaxInFlight the model was Verilated with.
   TpuTb(int dim, int ub_depth, int imem_depth, const std::string& trace_name,
-        bool force_trace = false, bool compare_golden = true)
+        bool force_trace = false, bool compare_golden = true,
+        int max_in_flight = golden::TpuModel::kDefaultMaxInFlight)
       : HostPort(dim),
         dim_(dim),
         compare_(compare_golden),
         harness_(trace_name, force_trace),
-        golden_(dim, ub_depth, imem_depth) {
+        golden_(dim, ub_depth, imem_depth, max_in_flight) {
     host_words_ = golden_.host_width() / 32;
   }
 

@@ -1,4 +1,4 @@
-// The whole TPU at one size (TPU_ARRAY_DIM): programs assembled from text, loaded and
+// The whole TPU at one configuration (TPU_ARRAY_DIM, TPU_UB_DEPTH, TPU_IMEM_DEPTH, TPU_MAX_IN_FLIGHT): programs assembled from text, loaded and
 // started through the host port, every cycle compared with the golden TPU model
 // (tb/tpu_tb.hpp lists what), and results checked against Eigen and float references.
 #include <gtest/gtest.h>
@@ -33,9 +33,11 @@ using Tb = tpu::tb::TpuTb<Vtpu>;
 using tpu::test::Rows;
 using tpu::test::test_name;
 
+// The Verilated model's parameters (tests/CMakeLists.txt).
 constexpr int kDim = TPU_ARRAY_DIM;
-constexpr int kUbDepth = 128;    // the Verilated model's (tests/CMakeLists.txt)
-constexpr int kImemDepth = 128;
+constexpr int kUbDepth = TPU_UB_DEPTH;
+constexpr int kImemDepth = TPU_IMEM_DEPTH;
+constexpr int kMaxInFlight = TPU_MAX_IN_FLIGHT;
 
 std::vector<uint64_t> assemble(const std::string& text) {
   return tpu::assembler::assemble(text, test_name() + ".s").words;
@@ -56,7 +58,8 @@ class Tpu : public ::testing::Test {
   void SetUp() override {
     rng_.seed(tpu::tb::test_seed(test_name()));
     tb_ = std::make_unique<Tb>(kDim, kUbDepth, kImemDepth,
-                               "tpu" + std::to_string(kDim) + "_" + test_name());
+                               "tpu" + std::to_string(kDim) + "_" + test_name(), false, true,
+                               kMaxInFlight);
     tb_->reset();
   }
   void TearDown() override { EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report(); }
@@ -122,6 +125,22 @@ TEST_F(Tpu, NopHaltTakesTwoCycles) {
   EXPECT_EQ(tb_->run(), State::kDone);
   EXPECT_EQ(tb_->csr(0), tpu::isa::status_word(1, State::kDone, Error::kNone));
   EXPECT_EQ(tb_->csr(1), 2u);
+}
+
+// Single-row matmuls back to back: MaxInFlight of them issue in consecutive cycles, and the next
+// waits until the first has written its row. Each is in flight from t+1 through t+2N+6 (rows = 1)
+// and still counts in its last cycle, so group g of MaxInFlight issues from g * (2N+7) on, and
+// halt issues once the last has retired, 2N+7 cycles after it issued (docs/architecture.md).
+TEST_F(Tpu, MatmulsInFlightWaitForAFreeEntry) {
+  const int m = 3 * kMaxInFlight + 1;
+  ASSERT_LE(10 + m, kUbDepth);
+  std::string text;
+  for (int j = 0; j < m; ++j) text += "matmul 0, " + std::to_string(10 + j) + ", rows=1, k=1, n=1\n";
+  tb_->load_program(assemble(text + "halt\n"));
+  EXPECT_EQ(tb_->run(), State::kDone);
+  const uint64_t period = 2 * kDim + 7;
+  const uint64_t last = (m - 1) / kMaxInFlight * period + (m - 1) % kMaxInFlight;
+  EXPECT_EQ(tb_->csr(1), last + period + 1);  // counted from the first instruction's cycle, 1
 }
 
 // A x W through loadw and matmul, against the Eigen reference under the spec's rounding.

@@ -1,26 +1,34 @@
-// Control unit: fetches, decodes and issues the program in instruction memory, one
-// instruction per cycle at most, and sequences the datapath: the weight loader, the
-// matmul stream (activations, then the vector unit's side rows 2N cycles later, then the
-// result write 2N+5 cycles after issue), the gradient-descent unit and the loops.
-// It waits in hardware for ports, for reads after writes to the same rows (RAW), and for
-// the datapath to drain; an illegal instruction halts it with an error code before
-// anything of that instruction happens. Buffer rows are resolved in decode through the
-// address registers a1..a3 (row = field + a[sel], exact in 17 bits).
+// Control unit: fetches the program in instruction memory, decodes it (instr_decode), checks
+// it, and issues at most one instruction per cycle, sequencing the datapath: the weight
+// loader, the matmuls in flight (matmul_tracker: activations now, bias and side rows 2N cycles
+// later, the result write 2N+5 cycles after issue), the gradient-descent unit and the loops
+// (loop_stack). It waits in hardware for ports, for reads after writes to the same rows (RAW),
+// and for the datapath to drain; an illegal instruction halts it with an error code before
+// anything of that instruction happens.
+//
+// Buffer rows are resolved in decode through the address registers a1..a3: row = field +
+// a[sel], exact. Every row field sits in one of two places in its format (bits 15:0 with the
+// selector in 17:16, "operand A": loadw addr, matmul act, vpu side; bits 33:18 with the
+// selector in 35:34, "operand B": matmul out, vpu bias), so two adders serve every format.
+// Only a row's low AddrW bits and whether the rest is zero are kept: a row at or past 2^AddrW
+// is outside the buffer whatever its exact value.
 // Specification: docs/architecture.md ("The TPU") and docs/isa.md.
 module control_unit #(
-  parameter int ArrayDim  = tpu_pkg::ArrayDim,
-  parameter int UbDepth   = 256,
-  parameter int ImemDepth = 256,
-  localparam int ImemAW   = (ImemDepth > 1) ? $clog2(ImemDepth) : 1,
+  parameter int ArrayDim    = tpu_pkg::ArrayDim,
+  parameter int UbDepth     = 256,
+  parameter int ImemDepth   = 256,
+  parameter int MaxInFlight = 8,  // matmuls in flight at most (2 or more)
+  localparam int ImemAW   = tpu_pkg::addr_width(ImemDepth),
   localparam int IdxWidth = tpu_pkg::idx_width(ArrayDim),
-  localparam int RdCmdW   = tpu_pkg::UbRdCmdWidth
+  localparam int RdCmdW   = tpu_pkg::UbRdCmdWidth,
+  localparam int WrCmdW   = tpu_pkg::UbWrCmdWidth
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
   // Instruction memory: the address read now is the instruction in decode next cycle.
   output logic [ImemAW-1:0]       imem_raddr_o,
   input  tpu_pkg::instr_t         imem_rdata_i,
-  // Host control (CSR writes the top has already found legal).
+  // Host control (CSR writes the host port has already found legal).
   input  logic                    start_i,
   input  logic                    continue_i,
   output logic [2:0]              state_o,
@@ -33,7 +41,7 @@ module control_unit #(
   output logic [3:0]              ub_rd_valid_o,
   output logic [4*RdCmdW-1:0]     ub_rd_cmd_o,
   output logic                    ub_wr_cmd_valid_o,
-  output tpu_pkg::ub_wr_cmd_t     ub_wr_cmd_o,
+  output logic [WrCmdW-1:0]       ub_wr_cmd_o,
   input  logic                    ub_err_i,
   // Array control (the data comes straight from ports 0 and 1).
   output logic                    w_valid_o,
@@ -49,48 +57,66 @@ module control_unit #(
   output logic                    seed_valid_o,
   output logic [31:0]             seed_o
 );
-  localparam int N          = ArrayDim;
-  localparam int Slots      = 8;   // matmuls in flight at most
-  localparam int LoopDepth  = 4;
-  localparam int SideAge    = 2 * N;       // side reads, cycles after issue
-  localparam int WriteAge   = 2 * N + 5;   // write command
-  localparam int LanesW     = tpu_pkg::LanesWidth;
+  localparam int N         = ArrayDim;
+  localparam int LoopDepth = 4;
+  localparam int AW        = tpu_pkg::addr_width(UbDepth);    // a buffer row
+  localparam int CW        = (tpu_pkg::count_width(UbDepth) < 10)  // a matmul's rows
+                             ? tpu_pkg::count_width(UbDepth) : 10;
+  localparam int PcW       = tpu_pkg::count_width(ImemDepth); // the PC: 0..ImemDepth
+  localparam int NW        = IdxWidth + 1;                    // 1..N lanes or rows
+  localparam int FW        = ((AW + 1 > 11) ? AW + 1 : 11) + 1;  // a row plus a count, exact
+  localparam int ARW       = tpu_pkg::ARegWidth;
+  localparam int LdW       = $clog2(N + 2);                   // the loader's cycle count
+  localparam int LanesW    = tpu_pkg::LanesWidth;
+  localparam int AddrW     = tpu_pkg::UbAddrWidth;
+
+  // A buffer row named by a field and an address register, {ok, lo}: ok when every bit above
+  // AW-1 is zero, and the low part, one bit wider for the carry.
+  localparam int RowW = AW + 2;
+
+  // field + a[sel], exact: both high parts zero, and the sum of the low parts. areg_ok holds
+  // whether each register's high part is zero (a[0]: 1), so that only low parts are selected.
+  function automatic logic [RowW-1:0] resolve(input logic [ARW-1:0] field,
+                                              input logic [4*AW-1:0] areg_lo,
+                                              input logic [3:0] areg_ok,
+                                              input logic [1:0] sel);
+    resolve = {(field >> AW) == '0 && areg_ok[sel],
+               (AW + 1)'(field[AW-1:0]) + (AW + 1)'(areg_lo[32'(sel)*AW +: AW])};
+  endfunction
+
+  // The block of `rows` rows at `start` is inside the buffer.
+  function automatic logic fits(input logic [RowW-1:0] start, input logic [FW-2:0] rows);
+    fits = start[RowW-1] && rows != '0 && FW'(start[AW:0]) + FW'(rows) <= FW'(UbDepth);
+  endfunction
 
   // ---------------------------------------------------------------------------------
   // Architectural state.
 
-  logic [2:0]  state_q;
-  logic [15:0] pc_q;
-  logic [3:0]  err_q;
-  logic [31:0] cycles_q;
-  logic        running;
+  logic [2:0]     state_q;
+  logic [PcW-1:0] pc_q;
+  logic [3:0]     err_q;
+  logic [31:0]    cycles_q;
+  logic           running;
 
-  // Operation register (the last `vpu`): rows already resolved through their registers,
-  // in 17 bits; a row past the buffer is an ErrAddress of the matmul that uses it.
+  // Operation register (the last `vpu`): configuration, and its bias and side rows resolved
+  // through their registers when it issued; a row outside the buffer is an ErrAddress of the
+  // matmul that uses it.
   tpu_pkg::vpu_cfg_t op_cfg_q;
-  logic [16:0]       op_bias_q, op_side_q;
+  logic [RowW-1:0]   op_bias_q, op_side_q;
 
   // Address registers a1..a3 (a1 in the low slice); a[0] is no register and reads 0.
-  logic [3*16-1:0] areg_q;
-  logic [4*16-1:0] areg_all;
-  assign areg_all = {areg_q, 16'd0};
+  logic [3*ARW-1:0] areg_q;
+  logic [4*ARW-1:0] areg_all;
+  assign areg_all = {areg_q, ARW'(0)};
 
-  // Loop stack.
-  logic [LoopDepth*16-1:0] loop_start_q, loop_count_q;
-  logic [2:0]              sp_q;
-
-  // In-flight matmuls, slot s in slice s.
-  logic [Slots-1:0]                 e_valid_q, e_acc_q;
-  logic [Slots*16-1:0]              e_out_q, e_rows_q, e_age_q, e_bias_q, e_side_q;
-  logic [Slots*LanesW-1:0]          e_n_q;
-  logic [Slots*tpu_pkg::VpuCfgWidth-1:0] e_cfg_q;
-
-  // Weight loader and the first-row markers of the weight and activation streams (a
-  // loadw's rows start arriving two cycles after its issue, possibly while the previous
-  // loadw's last row is still coming in).
-  logic [8:0]          ld_cnt_q;   // cycles the loader stays busy
-  logic [IdxWidth-1:0] ld_row_q;
-  logic [1:0]          ld_first_q, first_q;
+  logic [4*AW-1:0] areg_lo;  // a[k]'s low AW bits
+  logic [3:0]      areg_ok;  // a[k] < 2^AW
+  always_comb begin
+    for (int k = 0; k < 4; k++) begin
+      areg_lo[k*AW +: AW] = areg_all[k*ARW +: AW];
+      areg_ok[k]          = (areg_all[k*ARW +: ARW] >> AW) == '0;
+    end
+  end
 
   assign running = state_q == tpu_pkg::StRunning;
 
@@ -108,6 +134,11 @@ module control_unit #(
   logic [5:0]  f_k, f_n;
   logic        f_ld_t, f_mm_t, f_stoch, f_acc;
   logic [31:0] f_seed;
+
+  // Operand A and B are read through the matmul's names for them (loadw addr and vpu side are
+  // the same bits as matmul act, vpu bias the same as matmul out).
+  logic unused_fields;
+  assign unused_fields = ^{f_side, f_side_reg, f_bias, f_bias_reg, f_addr, f_addr_reg};
 
   instr_decode u_decode (
     .instr_i          (imem_rdata_i),
@@ -142,101 +173,105 @@ module control_unit #(
     .areg_reg_o       (f_areg)
   );
 
-  // The rows the instruction in decode names: field + a[sel], exact in 17 bits so that a
-  // sum past 65535 is still outside the buffer rather than wrapped into it.
-  logic [16:0] r_addr, r_act, r_out, r_side, r_bias;
-  assign r_addr = 17'(f_addr) + 17'(areg_all[32'(f_addr_reg)*16 +: 16]);
-  assign r_act  = 17'(f_act)  + 17'(areg_all[32'(f_act_reg)*16 +: 16]);
-  assign r_out  = 17'(f_out)  + 17'(areg_all[32'(f_out_reg)*16 +: 16]);
-  assign r_side = 17'(f_side) + 17'(areg_all[32'(f_side_reg)*16 +: 16]);
-  assign r_bias = 17'(f_bias) + 17'(areg_all[32'(f_bias_reg)*16 +: 16]);
+  // Operand A (loadw addr, matmul act, vpu side) and B (matmul out, vpu bias): the same bits
+  // in every format that has them (tpu_pkg field positions).
+  logic [RowW-1:0] row_a, row_b;
+  assign row_a = resolve(f_act, areg_lo, areg_ok, f_act_reg);
+  assign row_b = resolve(f_out, areg_lo, areg_ok, f_out_reg);
 
-  // The last row of a block of `rows` rows at `start` is inside the buffer.
-  function automatic logic fits(input logic [16:0] start, input logic [15:0] rows);
-    fits = rows != '0 && (32'(start) + 32'(rows)) <= UbDepth;
-  endfunction
-
-  // Rows the matmul in decode reads: activations, the bias row, the side rows.
-  logic        uses_bias, uses_side;
-  logic [15:0] act_rows, ld_rows_read, bias_rows;
-  logic [16:0] bias_start;
+  // What the matmul or loadw in decode reads, and where its bias and side rows are.
+  logic        uses_bias, uses_side, is_ld;
+  logic [FW-2:0] mm_rows, rd_rows, bias_rows;
+  logic [RowW-1:0] bias_start;
   tpu_pkg::vpu_cfg_t f_cfg_s, mm_cfg;
   assign f_cfg_s   = f_cfg;
+  assign is_ld     = op == tpu_pkg::OpLoadw;
+  assign mm_rows   = (FW - 1)'(f_mm_rows);
   // An accumulating matmul (acc) adds its output rows themselves, one per result row.
   assign uses_bias = op_cfg_q.mask[tpu_pkg::MaskBias] || f_acc;
   always_comb begin
     mm_cfg = op_cfg_q;
     mm_cfg.mask[tpu_pkg::MaskBias] = uses_bias;
   end
-  assign uses_side = op_cfg_q.mask[tpu_pkg::MaskLoss]
-                     || (op_cfg_q.mask[tpu_pkg::MaskDeriv] && op_cfg_q.deriv_src);
-  assign act_rows     = f_mm_t ? 16'(N) : 16'(f_mm_rows);
-  assign ld_rows_read = f_ld_t ? 16'(N) : 16'(f_ld_rows);
-  assign bias_start   = f_acc ? r_out : op_bias_q;
-  assign bias_rows    = f_acc ? 16'(f_mm_rows) : 16'd1;
+  assign uses_side  = op_cfg_q.mask[tpu_pkg::MaskLoss]
+                      || (op_cfg_q.mask[tpu_pkg::MaskDeriv] && op_cfg_q.deriv_src);
+  assign rd_rows    = is_ld ? (f_ld_t ? (FW - 1)'(N) : (FW - 1)'(f_ld_rows))
+                            : (f_mm_t ? (FW - 1)'(N) : mm_rows);
+  assign bias_start = f_acc ? row_b : op_bias_q;
+  assign bias_rows  = f_acc ? mm_rows : (FW - 1)'(1);
 
-  // A RAW hazard (docs/architecture.md): rows [start, start+rows-1], read from cycle
-  // t + d on, one row per cycle in address order (streamed) or all from the first cycle
-  // (block), meet the output rows of a matmul in flight that writes one of them too late.
-  // Slot s, issued age cycles ago, writes row o+j at the end of cycle t - age + 2N + 6 + j:
-  // a read of row r in cycle t + d + (r - start) (streamed; block: every row in t + d)
-  // comes too late for the write unless age + o > 2N + 6 - d + lim, where lim is start
-  // (streamed) or the last overlapping row (block). Decode checks every (resolved) row
-  // against UbDepth before it looks for hazards, so rows and ages fit RawW bits: few LUTs;
-  // a row truncated here belongs to an ErrAddress, which decides before the hazard.
-  localparam int RawW = $clog2(UbDepth + 2 * N + 8) + 1;
-  logic [Slots*RawW-1:0] slot_last, slot_age_o;  // o + rows - 1, age + o
+  // sgd's rows are plain fields.
+  logic [RowW-1:0] theta_row, grad_row;
+  assign theta_row = resolve(f_theta, areg_lo, areg_ok, 2'd0);
+  assign grad_row  = resolve(f_grad, areg_lo, areg_ok, 2'd0);
 
-  always_comb begin
-    for (int s = 0; s < Slots; s++) begin
-      slot_last[s*RawW +: RawW]  = RawW'(e_out_q[s*16 +: 16]) + RawW'(e_rows_q[s*16 +: 16])
-                                   - RawW'(1);
-      slot_age_o[s*RawW +: RawW] = RawW'(e_age_q[s*16 +: 16]) + RawW'(e_out_q[s*16 +: 16]);
-    end
-  end
+  // The matmuls in flight, and their read-after-write answer for the instruction in decode.
+  logic raw_rd, raw_bias, raw_side, table_full, none_in_flight, issue_mm;
+  logic [AW-1:0] rd_first, bias_first, side_first;
+  assign rd_first   = row_a[AW-1:0];
+  assign bias_first = bias_start[AW-1:0];
+  assign side_first = op_side_q[AW-1:0];
 
-  function automatic logic raw(input logic [RawW-1:0] start, input logic [RawW-1:0] rows,
-                               input int d, input logic streamed,
-                               input logic [Slots-1:0] valid, input logic [Slots*16-1:0] outs,
-                               input logic [Slots*RawW-1:0] lasts,
-                               input logic [Slots*RawW-1:0] age_o);
-    logic [RawW-1:0] first, last, o, o_last, lim;
-    raw   = 1'b0;
-    first = start;
-    last  = start + rows - RawW'(1);
-    for (int s = 0; s < Slots; s++) begin
-      o      = RawW'(outs[s*16 +: 16]);
-      o_last = lasts[s*RawW +: RawW];
-      lim    = streamed ? first : ((last < o_last) ? last : o_last);
-      if (valid[s] && first <= o_last && o <= last
-          && age_o[s*RawW +: RawW] <= RawW'(2 * N + 6 - d) + lim) begin
-        raw = 1'b1;
-      end
-    end
-  endfunction
+  matmul_tracker #(.ArrayDim(N), .UbDepth(UbDepth), .MaxInFlight(MaxInFlight)) u_tracker (
+    .clk_i,
+    .rst_ni,
+    .issue_i         (issue_mm),
+    .out_i           (row_b[AW-1:0]),
+    .rows_i          (CW'(f_mm_rows)),
+    .n_i             (NW'(f_n)),
+    .bias_i          (bias_first),
+    .bias_step_i     (f_acc),
+    .side_i          (side_first),
+    .cfg_i           (mm_cfg),
+    .full_o          (table_full),
+    .empty_o         (none_in_flight),
+    .rd_first_i      (rd_first),
+    .rd_last_i       (rd_first + AW'(rd_rows) - AW'(1)),
+    .rd_block_i      (is_ld ? f_ld_t : f_mm_t),
+    .bias_first_i    (bias_first),
+    .bias_last_i     (bias_first + AW'(bias_rows) - AW'(1)),
+    .side_first_i    (side_first),
+    .side_last_i     (side_first + AW'(mm_rows) - AW'(1)),
+    .raw_rd_o        (raw_rd),
+    .raw_bias_o      (raw_bias),
+    .raw_side_o      (raw_side),
+    .bias_rd_valid_o (ub_rd_valid_o[2]),
+    .bias_rd_cmd_o   (ub_rd_cmd_o[2*RdCmdW +: RdCmdW]),
+    .side_rd_valid_o (ub_rd_valid_o[3]),
+    .side_rd_cmd_o   (ub_rd_cmd_o[3*RdCmdW +: RdCmdW]),
+    .wr_cmd_valid_o  (ub_wr_cmd_valid_o),
+    .wr_cmd_o        (ub_wr_cmd_o),
+    .vpu_cfg_o       (vpu_cfg_o)
+  );
 
-  // One check serves the activation rows of a matmul and the rows of a loadw (never both).
-  logic [RawW-1:0] rd_start, rd_rows;
-  logic            rd_streamed;
-  assign rd_start    = (op == tpu_pkg::OpLoadw) ? RawW'(r_addr) : RawW'(r_act);
-  assign rd_rows     = (op == tpu_pkg::OpLoadw) ? RawW'(ld_rows_read) : RawW'(act_rows);
-  assign rd_streamed = (op == tpu_pkg::OpLoadw) ? !f_ld_t : !f_mm_t;
+  // The loops.
+  logic loop_empty, loop_full, loop_repeat, issue_loop, issue_endl;
+  logic [PcW-1:0] loop_start;
 
-  logic raw_rd, raw_bias, raw_side;
-  assign raw_rd   = raw(rd_start, rd_rows, 1, rd_streamed, e_valid_q, e_out_q, slot_last,
-                        slot_age_o);
-  assign raw_bias = uses_bias && raw(RawW'(bias_start), RawW'(bias_rows), SideAge + 1, f_acc,
-                                     e_valid_q, e_out_q, slot_last, slot_age_o);
-  assign raw_side = uses_side && raw(RawW'(op_side_q), RawW'(f_mm_rows), SideAge + 1, 1'b1,
-                                     e_valid_q, e_out_q, slot_last, slot_age_o);
+  loop_stack #(.Depth(LoopDepth), .PcW(PcW), .CountW(16)) u_loops (
+    .clk_i,
+    .rst_ni,
+    .clear_i      (start_i),
+    .push_i       (issue_loop),
+    .push_start_i (pc_q + PcW'(1)),
+    .push_count_i (f_count),
+    .endl_i       (issue_endl),
+    .empty_o      (loop_empty),
+    .full_o       (loop_full),
+    .repeat_o     (loop_repeat),
+    .top_start_o  (loop_start)
+  );
+
+  // ---------------------------------------------------------------------------------
+  // Checks, in docs/architecture.md's order: the first that fails decides.
 
   logic [3:0] dec_err;   // the error this instruction raises, ErrNone when legal
   logic       wait_now;  // legal but must wait this cycle
-  logic       drained, sgd_idle, table_full;
+  logic       drained, sgd_idle;
+  logic [LdW-1:0] ld_cnt_q;  // cycles the weight loader stays busy
 
-  assign sgd_idle   = sgd_idle_i;
-  assign table_full = &e_valid_q;
-  assign drained    = e_valid_q == '0 && ld_cnt_q == '0 && sgd_idle;
+  assign sgd_idle = sgd_idle_i;
+  assign drained  = none_in_flight && ld_cnt_q == '0 && sgd_idle;
 
   always_comb begin
     dec_err  = tpu_pkg::ErrNone;
@@ -251,39 +286,39 @@ module control_unit #(
           if (f_cfg_s.act_fn == 2'd3) dec_err = tpu_pkg::ErrField;
         end
         tpu_pkg::OpLoadw: begin
-          if (f_ld_rows == '0 || 32'(f_ld_rows) > N)     dec_err = tpu_pkg::ErrField;
-          else if (!fits(r_addr, ld_rows_read))          dec_err = tpu_pkg::ErrAddress;
+          if (f_ld_rows == '0 || 32'(f_ld_rows) > N) dec_err = tpu_pkg::ErrField;
+          else if (!fits(row_a, rd_rows))            dec_err = tpu_pkg::ErrAddress;
           else wait_now = !ub_rd_ready_i[1] || !sgd_idle || raw_rd;
         end
         tpu_pkg::OpMatmul: begin
           if (f_mm_rows == '0 || f_k == '0 || 32'(f_k) > N || f_n == '0 || 32'(f_n) > N
               || (f_mm_t && 32'(f_mm_rows) > N)) begin
             dec_err = tpu_pkg::ErrField;
-          end else if (!fits(r_act, act_rows) || !fits(r_out, 16'(f_mm_rows))
+          end else if (!fits(row_a, rd_rows) || !fits(row_b, mm_rows)
                        || (uses_bias && !fits(bias_start, bias_rows))
-                       || (uses_side && !fits(op_side_q, 16'(f_mm_rows)))) begin
+                       || (uses_side && !fits(op_side_q, mm_rows))) begin
             dec_err = tpu_pkg::ErrAddress;
           end else begin
             wait_now = !ub_rd_ready_i[0] || table_full || !sgd_idle
-                       || raw_rd || raw_bias || raw_side;
+                       || raw_rd || (uses_bias && raw_bias) || (uses_side && raw_side);
           end
         end
         tpu_pkg::OpSgd: begin
-          if (f_sgd_count == '0)                                       dec_err = tpu_pkg::ErrField;
-          else if (!fits(17'(f_theta), 16'(f_sgd_count)) || !fits(17'(f_grad), 16'(f_sgd_count)))
-            dec_err = tpu_pkg::ErrAddress;
+          if (f_sgd_count == '0) dec_err = tpu_pkg::ErrField;
+          else if (!fits(theta_row, (FW - 1)'(f_sgd_count))
+                   || !fits(grad_row, (FW - 1)'(f_sgd_count))) dec_err = tpu_pkg::ErrAddress;
           else wait_now = !drained;
         end
         tpu_pkg::OpLoop: begin
-          if (f_count == '0 || sp_q == 3'(LoopDepth)) dec_err = tpu_pkg::ErrLoop;
+          if (f_count == '0 || loop_full) dec_err = tpu_pkg::ErrLoop;
         end
         tpu_pkg::OpEndl: begin
-          if (sp_q == '0) dec_err = tpu_pkg::ErrLoop;
+          if (loop_empty) dec_err = tpu_pkg::ErrLoop;
         end
         tpu_pkg::OpSeta, tpu_pkg::OpAdda: begin
           if (f_areg == '0) dec_err = tpu_pkg::ErrField;
         end
-        tpu_pkg::OpSeed:                 wait_now = !sgd_idle;
+        tpu_pkg::OpSeed:                  wait_now = !sgd_idle;
         tpu_pkg::OpSync, tpu_pkg::OpHalt: wait_now = !drained;
         default: ;  // nop
       endcase
@@ -292,16 +327,18 @@ module control_unit #(
     if (dec_err == tpu_pkg::ErrNone && ub_err_i) dec_err = tpu_pkg::ErrBuffer;
   end
 
-  logic issue;
-  assign issue = running && dec_err == tpu_pkg::ErrNone && !wait_now;
+  logic issue, issue_ld, issue_sgd;
+  assign issue      = running && dec_err == tpu_pkg::ErrNone && !wait_now;
+  assign issue_ld   = issue && is_ld;
+  assign issue_mm   = issue && op == tpu_pkg::OpMatmul;
+  assign issue_sgd  = issue && op == tpu_pkg::OpSgd;
+  assign issue_loop = issue && op == tpu_pkg::OpLoop;
+  assign issue_endl = issue && op == tpu_pkg::OpEndl;
 
   // ---------------------------------------------------------------------------------
   // Next PC and state.
 
-  logic [15:0] pc_d, top_start, top_count;
-  assign top_start = (sp_q != '0) ? loop_start_q[(32'(sp_q) - 1)*16 +: 16] : '0;
-  assign top_count = (sp_q != '0) ? loop_count_q[(32'(sp_q) - 1)*16 +: 16] : '0;
-
+  logic [PcW-1:0] pc_d;
   always_comb begin
     pc_d = pc_q;
     if (start_i) begin
@@ -309,8 +346,8 @@ module control_unit #(
     end else if (issue) begin
       unique case (op)
         tpu_pkg::OpHalt: pc_d = pc_q;
-        tpu_pkg::OpEndl: pc_d = (top_count > 16'd1) ? top_start : pc_q + 16'd1;
-        default:         pc_d = pc_q + 16'd1;
+        tpu_pkg::OpEndl: pc_d = loop_repeat ? loop_start : pc_q + PcW'(1);
+        default:         pc_d = pc_q + PcW'(1);
       endcase
     end
   end
@@ -319,17 +356,14 @@ module control_unit #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q      <= tpu_pkg::StIdle;
-      pc_q         <= '0;
-      err_q        <= tpu_pkg::ErrNone;
-      cycles_q     <= '0;
-      sp_q         <= '0;
-      loop_start_q <= '0;
-      loop_count_q <= '0;
-      op_cfg_q     <= '0;
-      op_bias_q    <= '0;
-      op_side_q    <= '0;
-      areg_q       <= '0;
+      state_q   <= tpu_pkg::StIdle;
+      pc_q      <= '0;
+      err_q     <= tpu_pkg::ErrNone;
+      cycles_q  <= '0;
+      op_cfg_q  <= '0;
+      op_bias_q <= '0;
+      op_side_q <= '0;
+      areg_q    <= '0;
     end else begin
       pc_q <= pc_d;
       if (state_q == tpu_pkg::StRunning || state_q == tpu_pkg::StSync) cycles_q <= cycles_q + 1;
@@ -337,7 +371,6 @@ module control_unit #(
         state_q  <= tpu_pkg::StRunning;
         err_q    <= tpu_pkg::ErrNone;
         cycles_q <= '0;
-        sp_q     <= '0;
         areg_q   <= '0;
       end else if (continue_i) begin
         state_q <= tpu_pkg::StRunning;
@@ -350,22 +383,13 @@ module control_unit #(
           tpu_pkg::OpSync: state_q <= tpu_pkg::StSync;
           tpu_pkg::OpVpu: begin
             op_cfg_q  <= f_cfg_s;
-            op_bias_q <= r_bias;
-            op_side_q <= r_side;
+            op_bias_q <= row_b;
+            op_side_q <= row_a;
           end
-          tpu_pkg::OpSeta: areg_q[(32'(f_areg) - 1)*16 +: 16] <= f_imm;
+          tpu_pkg::OpSeta: areg_q[(32'(f_areg) - 1)*ARW +: ARW] <= f_imm;
           // mod 2^16: the 16-bit sum drops the carry, and a negative step is its complement.
-          tpu_pkg::OpAdda: areg_q[(32'(f_areg) - 1)*16 +: 16] <=
-                               areg_all[32'(f_areg)*16 +: 16] + f_imm;
-          tpu_pkg::OpLoop: begin
-            loop_start_q[32'(sp_q)*16 +: 16] <= pc_q + 16'd1;
-            loop_count_q[32'(sp_q)*16 +: 16] <= f_count;
-            sp_q <= sp_q + 3'd1;
-          end
-          tpu_pkg::OpEndl: begin
-            if (top_count > 16'd1) loop_count_q[(32'(sp_q) - 1)*16 +: 16] <= top_count - 16'd1;
-            else                   sp_q <= sp_q - 3'd1;
-          end
+          tpu_pkg::OpAdda: areg_q[(32'(f_areg) - 1)*ARW +: ARW] <=
+                               areg_all[32'(f_areg)*ARW +: ARW] + f_imm;
           default: ;
         endcase
       end
@@ -373,101 +397,20 @@ module control_unit #(
   end
 
   // ---------------------------------------------------------------------------------
-  // Datapath sequencing.
+  // Ports 0 (activations) and 1 (weights): the commands of the matmul or loadw issuing now.
 
-  logic issue_ld, issue_mm, issue_sgd;
-  assign issue_ld  = issue && op == tpu_pkg::OpLoadw;
-  assign issue_mm  = issue && op == tpu_pkg::OpMatmul;
-  assign issue_sgd = issue && op == tpu_pkg::OpSgd;
+  assign ub_rd_valid_o[0]            = issue_mm;
+  assign ub_rd_cmd_o[0 +: RdCmdW]    = tpu_pkg::ub_rd_cmd(AddrW'(rd_first), AddrW'(f_mm_rows),
+                                                          AddrW'(1), LanesW'(f_k), f_mm_t);
+  assign ub_rd_valid_o[1]            = issue_ld;
+  assign ub_rd_cmd_o[RdCmdW +: RdCmdW] = tpu_pkg::ub_rd_cmd(AddrW'(rd_first), AddrW'(f_ld_rows),
+                                                            AddrW'(1), LanesW'(N), f_ld_t);
 
-  // Free slot for a new matmul: the lowest.
-  logic [$clog2(Slots)-1:0] free_slot;
-  always_comb begin
-    free_slot = '0;
-    for (int s = Slots - 1; s >= 0; s--) if (!e_valid_q[s]) free_slot = $clog2(Slots)'(s);
-  end
+  // Weight loader: rows on port 1 go to the array, the i-th with w_row = i. Its rows start
+  // arriving two cycles after issue, possibly while the previous loadw's last row still comes.
+  logic [IdxWidth-1:0] ld_row_q;
+  logic [1:0]          ld_first_q, first_q;
 
-  // Per-slot events this cycle.
-  logic [Slots-1:0] ev_side, ev_write, ev_retire, in_vpu;
-  always_comb begin
-    for (int s = 0; s < Slots; s++) begin
-      ev_side[s]   = e_valid_q[s] && e_age_q[s*16 +: 16] == 16'(SideAge);
-      ev_write[s]  = e_valid_q[s] && e_age_q[s*16 +: 16] == 16'(WriteAge);
-      ev_retire[s] = e_valid_q[s]
-                     && 32'(e_age_q[s*16 +: 16]) == WriteAge + 32'(e_rows_q[s*16 +: 16]);
-      in_vpu[s]    = e_valid_q[s] && 32'(e_age_q[s*16 +: 16]) >= SideAge + 2
-                     && 32'(e_age_q[s*16 +: 16]) < SideAge + 2 + 32'(e_rows_q[s*16 +: 16]);
-    end
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      e_valid_q <= '0;
-      e_acc_q   <= '0;
-      e_out_q   <= '0;
-      e_rows_q  <= '0;
-      e_age_q   <= '0;
-      e_bias_q  <= '0;
-      e_side_q  <= '0;
-      e_n_q     <= '0;
-      e_cfg_q   <= '0;
-    end else begin
-      for (int s = 0; s < Slots; s++) begin
-        if (e_valid_q[s]) e_age_q[s*16 +: 16] <= e_age_q[s*16 +: 16] + 16'd1;
-        if (ev_retire[s]) e_valid_q[s] <= 1'b0;
-      end
-      if (issue_mm) begin
-        e_valid_q[free_slot]                               <= 1'b1;
-        e_acc_q[free_slot]                                 <= f_acc;
-        e_age_q[32'(free_slot)*16 +: 16]                   <= 16'd1;
-        e_out_q[32'(free_slot)*16 +: 16]                   <= 16'(r_out);
-        e_rows_q[32'(free_slot)*16 +: 16]                  <= 16'(f_mm_rows);
-        e_n_q[32'(free_slot)*LanesW +: LanesW]             <= LanesW'(f_n);
-        e_bias_q[32'(free_slot)*16 +: 16]                  <= 16'(bias_start);
-        e_side_q[32'(free_slot)*16 +: 16]                  <= 16'(op_side_q);
-        e_cfg_q[32'(free_slot)*tpu_pkg::VpuCfgWidth +: tpu_pkg::VpuCfgWidth] <= mm_cfg;
-      end
-    end
-  end
-
-  // Buffer commands. `cfg` lives at module scope: Yosys 0.23 cannot take the members of a
-  // struct declared inside the block (it read cfg.mask as undefined bits).
-  tpu_pkg::vpu_cfg_t cfg;
-  always_comb begin
-    cfg               = '0;
-    ub_rd_valid_o     = '0;
-    ub_rd_cmd_o       = '0;
-    ub_wr_cmd_valid_o = 1'b0;
-    ub_wr_cmd_o       = '0;
-    vpu_cfg_o         = '0;
-    // Port 0: activations.
-    ub_rd_valid_o[0]           = issue_mm;
-    ub_rd_cmd_o[0 +: RdCmdW]   = {16'(r_act), 16'(f_mm_rows), 16'd1, LanesW'(f_k), f_mm_t};
-    // Port 1: weights.
-    ub_rd_valid_o[1]               = issue_ld;
-    ub_rd_cmd_o[RdCmdW +: RdCmdW]  = {16'(r_addr), 16'(f_ld_rows), 16'd1, LanesW'(N), f_ld_t};
-    for (int s = 0; s < Slots; s++) begin
-      cfg = e_cfg_q[s*tpu_pkg::VpuCfgWidth +: tpu_pkg::VpuCfgWidth];
-      if (ev_side[s]) begin
-        ub_rd_valid_o[2] = cfg.mask[tpu_pkg::MaskBias];
-        ub_rd_cmd_o[2*RdCmdW +: RdCmdW] =
-            {e_bias_q[s*16 +: 16], e_rows_q[s*16 +: 16], e_acc_q[s] ? 16'd1 : 16'd0,
-             LanesW'(N), 1'b0};
-        ub_rd_valid_o[3] = cfg.mask[tpu_pkg::MaskLoss]
-                           || (cfg.mask[tpu_pkg::MaskDeriv] && cfg.deriv_src);
-        ub_rd_cmd_o[3*RdCmdW +: RdCmdW] =
-            {e_side_q[s*16 +: 16], e_rows_q[s*16 +: 16], 16'd1, LanesW'(N), 1'b0};
-      end
-      if (ev_write[s]) begin
-        ub_wr_cmd_valid_o = 1'b1;
-        ub_wr_cmd_o       = {e_out_q[s*16 +: 16], e_rows_q[s*16 +: 16], 16'd1,
-                             e_n_q[s*LanesW +: LanesW]};
-      end
-      if (in_vpu[s]) vpu_cfg_o = cfg;
-    end
-  end
-
-  // Weight loader: rows on port 1 go to the array, the i-th with w_row = i.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       ld_cnt_q   <= '0;
@@ -475,8 +418,8 @@ module control_unit #(
       ld_first_q <= '0;
       first_q    <= '0;
     end else begin
-      if (issue_ld)            ld_cnt_q <= 9'(f_ld_rows) + 9'd1;
-      else if (ld_cnt_q != '0) ld_cnt_q <= ld_cnt_q - 9'd1;
+      if (issue_ld)            ld_cnt_q <= LdW'(f_ld_rows) + LdW'(1);
+      else if (ld_cnt_q != '0) ld_cnt_q <= ld_cnt_q - LdW'(1);
       if (w_valid_o) ld_row_q <= w_row_o + IdxWidth'(1);
       ld_first_q <= {ld_first_q[0], issue_ld};
       first_q    <= {first_q[0], issue_mm};
@@ -495,7 +438,7 @@ module control_unit #(
   assign seed_o          = f_seed;
 
   assign state_o  = state_q;
-  assign pc_o     = pc_q;
+  assign pc_o     = 16'(pc_q);
   assign err_o    = err_q;
   assign cycles_o = cycles_q;
 

@@ -12,8 +12,8 @@ namespace {
 // golden::TpuModel behind the host port: outputs during the cycle, then the edge.
 class GoldenPort : public HostPort {
  public:
-  GoldenPort(int dim, int ub_depth, int imem_depth)
-      : HostPort(dim), model(dim, ub_depth, imem_depth) {}
+  GoldenPort(int dim, int ub_depth, int imem_depth, int max_in_flight)
+      : HostPort(dim), model(dim, ub_depth, imem_depth, max_in_flight) {}
   golden::TpuModel model;
 
  protected:
@@ -27,7 +27,7 @@ class GoldenPort : public HostPort {
 class GoldenDevice : public CycleDevice {
  public:
   explicit GoldenDevice(const ModelOptions& o)
-      : GoldenDevice(std::make_unique<GoldenPort>(o.dim, o.ub_depth, o.imem_depth), o) {}
+      : GoldenDevice(std::make_unique<GoldenPort>(o.dim, o.ub_depth, o.imem_depth, o.max_in_flight), o) {}
   std::string name() const override { return "golden"; }
 
  protected:
