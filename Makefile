@@ -29,6 +29,10 @@ help:
 	@echo "make bench   the performance table: matmul utilization, MLP and training cycles against"
 	@echo "             their floors, simulation speed of every engine (CSV: BUILD/bench/bench.csv)"
 	@echo "make synth   synthesize each unit for iCE40 (SYNTH_DIM=2) and print its cells"
+	@echo "make fpga    the iCEBreaker bitstream (BOARD=icebreaker ARRAY=2): yosys, nextpnr,"
+	@echo "             icetime, icepack, and a report against FPGA_LUT_LIMIT (4500 LUT4) and"
+	@echo "             FPGA_FREQ (30 MHz); fails when the design misses either or does not fit"
+	@echo "make flash   program the board with BUILD/fpga/BOARD.bin (iceprog or openFPGALoader)"
 	@echo "make clean   remove build output and waveforms"
 	@echo "make deps    install missing tools with apt (scripts/install-deps.sh)"
 
@@ -38,7 +42,8 @@ deps:
 	    || ! command -v g++ >/dev/null || ! command -v yosys >/dev/null \
 	    || [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/eigen3/Eigen/Dense ] \
 	    || [ ! -f /usr/include/CLI/CLI.hpp ] || [ ! -f /usr/include/nlohmann/json.hpp ] \
-	    || ! command -v gnuplot >/dev/null; then \
+	    || ! command -v gnuplot >/dev/null || ! command -v nextpnr-ice40 >/dev/null \
+	    || ! command -v icepack >/dev/null; then \
 	  bash scripts/install-deps.sh; \
 	fi
 
@@ -113,6 +118,24 @@ synth: deps
 	  echo "$$top ArrayDim=$(SYNTH_DIM), synth_ice40 -dsp:"; \
 	  grep -E "Number of cells|SB_" $(BUILD)/synth/$$top.stat; \
 	done
+
+# The FPGA flow (scripts/fpga.sh, docs/fpga.md): writes $(BUILD)/fpga/ and fails when the design
+# does not fit, misses the clock or exceeds FPGA_LUT_LIMIT. BOARD, FPGA_FREQ, FPGA_LUT_LIMIT and
+# FPGA_PARAMS given on make's command line reach the script through the environment.
+.PHONY: fpga flash
+fpga: deps
+	BUILD=$(BUILD) ARRAY=$(ARRAY) bash scripts/fpga.sh
+
+flash:
+	@bin=$(BUILD)/fpga/$(or $(BOARD),icebreaker).bin; \
+	if [ ! -f $$bin ]; then echo "flash: $$bin is missing: run 'make fpga' first"; exit 1; fi; \
+	if command -v iceprog >/dev/null; then tool="iceprog $$bin"; \
+	elif command -v openFPGALoader >/dev/null; then tool="openFPGALoader -b ice40_generic $$bin"; \
+	else echo "flash: neither iceprog (Debian fpga-icestorm) nor openFPGALoader (openfpgaloader)" \
+	  "is installed"; exit 1; fi; \
+	echo "flash: $$tool"; \
+	$$tool || { echo "flash: no board programmed: is the iCEBreaker plugged in (FTDI 0403:6010)" \
+	  "and its USB device readable by you (a udev rule, or root)?"; exit 1; }
 
 # The Verilated TPUs at ArrayDim 2, 4, 8 and 16 (sim/CMakeLists.txt) are built only here.
 bench: configure
