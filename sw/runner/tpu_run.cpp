@@ -1,7 +1,8 @@
 // tpu-run: trains a model description (docs/compiler.md) on a TPU engine (docs/runner.md): the
-// functional model, the cycle-level golden model, or the Verilated RTL this program was built
-// with (every cycle against the golden model, or alone). Shows the loss, accuracies and cycles
-// at every checkpoint, writes metrics.csv, the plots, the confusion matrix and params.json.
+// functional model, the cycle-level golden model, the Verilated RTL this program was built
+// with (every cycle against the golden model, or alone), or the TPU on an FPGA board over its
+// serial port (docs/fpga.md). Shows the loss, accuracies and cycles at every checkpoint, writes
+// metrics.csv, the plots, the confusion matrix and params.json.
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "sw/runner/report.hpp"
 #include "sw/runner/run.hpp"
 #include "sw/runtime/engines.hpp"
+#include "sw/runtime/serial_device.hpp"
 #include "tb/tpu_device.hpp"
 
 namespace {
@@ -30,10 +32,13 @@ constexpr int kRtlDim = TPU_RUN_DIM;
 constexpr int kRtlUbDepth = TPU_RUN_UB_DEPTH;
 constexpr int kRtlImemDepth = TPU_RUN_IMEM_DEPTH;
 
-const std::vector<std::string> kEngines = {"functional", "golden", "rtl", "rtl-only"};
+const std::vector<std::string> kEngines = {"functional", "golden", "rtl", "rtl-only", "board"};
 
 std::unique_ptr<tpu::runtime::Device> open_device(const std::string& engine,
-                                                  const tpu::runtime::ModelOptions& o) {
+                                                  const tpu::runtime::ModelOptions& o,
+                                                  const std::string& port,
+                                                  const tpu::runtime::SerialOptions& so) {
+  if (engine == "board") return tpu::runtime::SerialDevice::open_tty(port, so);
   if (engine == "rtl" || engine == "rtl-only") {
     return std::make_unique<tpu::tb::RtlDevice<Vtpu>>(
         o, engine == "rtl" ? tpu::tb::RtlMode::kLockstep : tpu::tb::RtlMode::kRtlOnly, "tpu_run");
@@ -54,7 +59,8 @@ int main(int argc, char** argv) {
       "tpu-run: train a model on a TPU engine; progress, metrics.csv, plots, "
       "params.json (docs/runner.md)",
       "tpu-run"};
-  std::string model_path, engine = "functional", out_dir;
+  std::string model_path, engine = "functional", out_dir, port;
+  int baud = 115200;
   tpu::runner::Overrides ov;
   tpu::runtime::ModelOptions mo;
   mo.dim = kRtlDim;
@@ -69,7 +75,8 @@ int main(int argc, char** argv) {
   app.add_option("-e,--engine", engine,
                  "what runs the program: functional (instruction by instruction), golden (the "
                  "cycle-level model), rtl (the Verilated TPU, every cycle checked against the "
-                 "golden model), rtl-only (the Verilated TPU alone)")
+                 "golden model), rtl-only (the Verilated TPU alone), board (the TPU on an FPGA "
+                 "board over --port)")
       ->check(CLI::IsMember(kEngines))
       ->capture_default_str();
   app.add_option("--train", ov.train, "training set CSV (default: the model's data.train)")
@@ -92,15 +99,27 @@ int main(int argc, char** argv) {
   auto* o_shuffle = app.add_option("--shuffle", shuffle_seed,
                                    "shuffle the training set once, with this seed, before "
                                    "loading (default: the file's order)");
-  app.add_option("--dim", mo.dim, "ArrayDim (functional and golden engines)")
-      ->check(CLI::Range(2, 63))
-      ->capture_default_str();
-  app.add_option("--ub-depth", mo.ub_depth, "buffer rows (functional and golden engines)")
-      ->check(CLI::Range(1, 65536))
-      ->capture_default_str();
-  app.add_option("--imem-depth", mo.imem_depth, "instruction words (functional and golden engines)")
-      ->check(CLI::Range(1, 65536))
-      ->capture_default_str();
+  auto* o_dim = app.add_option("--dim", mo.dim,
+                               "ArrayDim (functional and golden engines; board: the board must "
+                               "have it, default: the board's)")
+                    ->check(CLI::Range(2, 63))
+                    ->capture_default_str();
+  auto* o_ub = app.add_option("--ub-depth", mo.ub_depth,
+                              "buffer rows (functional and golden engines; board: as --dim)")
+                   ->check(CLI::Range(1, 65536))
+                   ->capture_default_str();
+  auto* o_imem = app.add_option("--imem-depth", mo.imem_depth,
+                                "instruction words (functional and golden engines; board: as "
+                                "--dim)")
+                     ->check(CLI::Range(1, 65536))
+                     ->capture_default_str();
+  auto* o_port = app.add_option("--port", port,
+                                "board: the board's serial port (the iCEBreaker's is the FTDI's "
+                                "second channel, /dev/ttyUSB1 on Linux)")
+                     ->check(tpu::assembler::kNonEmpty);
+  auto* o_baud = app.add_option("--baud", baud,
+                                "board: the serial line's rate (the board top's Baud parameter)")
+                     ->capture_default_str();
   app.add_flag("--cross-check", mo.cross_check,
                "golden, rtl: also check every stop against the functional model");
   app.add_option("--max-cycles", max_cycles,
@@ -136,7 +155,26 @@ int main(int argc, char** argv) {
                            "; use --engine golden or functional, or rebuild with "
                            "-DTPU_RUN_DIM=... (-DTPU_RUN_UB_DEPTH, -DTPU_RUN_IMEM_DEPTH)");
   }
-  if (mo.cross_check && (engine == "functional" || engine == "rtl-only")) {
+  const bool board = engine == "board";
+  if (board && o_port->count() == 0) {
+    return usage_error(app,
+                       "--engine board needs --port (the board's serial port, e.g. "
+                       "/dev/ttyUSB1)");
+  }
+  if (!board && (o_port->count() != 0 || o_baud->count() != 0)) {
+    return usage_error(app, "--port and --baud are for --engine board");
+  }
+  if (board && !tpu::runtime::TtyLink::supported_baud(baud)) {
+    return usage_error(app, "--baud " + std::to_string(baud) +
+                                " is not a rate a serial port takes (9600, 19200, 38400, 57600, "
+                                "115200, 230400, ... 4000000)");
+  }
+  tpu::runtime::SerialOptions so;
+  so.baud = baud;
+  if (o_dim->count() != 0) so.dim = mo.dim;
+  if (o_ub->count() != 0) so.ub_depth = mo.ub_depth;
+  if (o_imem->count() != 0) so.imem_depth = mo.imem_depth;
+  if (mo.cross_check && (engine == "functional" || engine == "rtl-only" || board)) {
     return usage_error(app, "--cross-check needs --engine golden or rtl");
   }
 
@@ -145,7 +183,7 @@ int main(int argc, char** argv) {
     const tpu::runner::Problem p = tpu::runner::prepare(model_path, ov);
     const tpu::compiler::Model& m = p.model;
     if (out_dir.empty()) out_dir = (std::filesystem::path("build") / "run" / m.name).string();
-    const auto dev = open_device(engine, mo);
+    const auto dev = open_device(engine, mo, port, so);
     const tpu::compiler::Compiled c = tpu::runner::compile_for(p, *dev);
 
     std::filesystem::create_directories(out_dir);
@@ -169,6 +207,11 @@ int main(int argc, char** argv) {
           m.training.batch, m.training.learning_rate,
           m.training.rounding == tpu::compiler::Rounding::kNearest ? "nearest" : "stochastic",
           m.training.epochs, m.training.eval_every, p.init_from.c_str());
+      if (board) {
+        const auto& sd = static_cast<const tpu::runtime::SerialDevice&>(*dev);
+        std::printf("  board on %s at %d baud: %s\n", port.c_str(), baud,
+                    tpu::runtime::to_string(sd.info()).c_str());
+      }
       std::fflush(stdout);
     }
 
@@ -196,7 +239,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     };
     if (bar) {
-      ro.slice = rtl ? 20'000 : engine == "golden" ? 100'000 : 1'000'000;
+      ro.slice = rtl ? 20'000 : engine == "golden" ? 100'000 : board ? 3'000'000 : 1'000'000;
       ro.on_progress = show_bar;
       show_bar(0, 0);
     }
@@ -216,6 +259,10 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(rd.mismatches()));
     }
   } catch (const tpu::runner::UsageError& e) {
+    return usage_error(app, e.what());
+  } catch (const tpu::runtime::LinkOpenError& e) {
+    return usage_error(app, std::string("--port: ") + e.what());
+  } catch (const tpu::runtime::BoardMismatchError& e) {
     return usage_error(app, e.what());
   } catch (const std::exception& e) {
     std::fflush(stdout);
