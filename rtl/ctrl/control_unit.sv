@@ -207,10 +207,13 @@ module control_unit #(
 
   // The matmuls in flight, and their read-after-write answer for the instruction in decode.
   logic raw_rd, raw_bias, raw_side, table_full, none_in_flight, issue_mm;
-  logic [AW-1:0] rd_first, bias_first, side_first;
+  logic [AW-1:0] rd_first, bias_first, side_first, rd_last, bias_last, side_last;
   assign rd_first   = row_a[AW-1:0];
   assign bias_first = bias_start[AW-1:0];
   assign side_first = op_side_q[AW-1:0];
+  assign rd_last    = rd_first + AW'(rd_rows) - AW'(1);
+  assign bias_last  = bias_first + AW'(bias_rows) - AW'(1);
+  assign side_last  = side_first + AW'(mm_rows) - AW'(1);
 
   matmul_tracker #(.ArrayDim(N), .UbDepth(UbDepth), .MaxInFlight(MaxInFlight)) u_tracker (
     .clk_i,
@@ -226,12 +229,12 @@ module control_unit #(
     .full_o          (table_full),
     .empty_o         (none_in_flight),
     .rd_first_i      (rd_first),
-    .rd_last_i       (rd_first + AW'(rd_rows) - AW'(1)),
+    .rd_last_i       (rd_last),
     .rd_block_i      (is_ld ? f_ld_t : f_mm_t),
     .bias_first_i    (bias_first),
-    .bias_last_i     (bias_first + AW'(bias_rows) - AW'(1)),
+    .bias_last_i     (bias_last),
     .side_first_i    (side_first),
-    .side_last_i     (side_first + AW'(mm_rows) - AW'(1)),
+    .side_last_i     (side_last),
     .raw_rd_o        (raw_rd),
     .raw_bias_o      (raw_bias),
     .raw_side_o      (raw_side),
