@@ -25,16 +25,44 @@ module pe #(
   output tpu_pkg::data_t      act_o,
   output logic [SumWidth-1:0] psum_o
 );
+  // The iCE40 DSP (SB_MAC16) adds a 16x16 product to a 32-bit word. Yosys 0.23 (ice40_dsp)
+  // packs a 33-bit signed add into it by copying bit 31 to bit 32, which is wrong whenever
+  // psum_i uses its guard bit, and leaves a wider one in LUTs. So the low AccWidth bits of
+  // the sum come from a modular adder the DSP takes, the guard bits from a few LUTs.
+  localparam int LoWidth = tpu_pkg::AccWidth;
+  localparam int HiWidth = SumWidth - LoWidth;
+
   logic                         valid_q, switch_q;
   tpu_pkg::data_t               act_q, active_q, shadow_q, w_eff;
   tpu_pkg::prod_t               product;
-  logic signed [SumWidth-1:0]   product_ext, psum_d, psum_q;
+  logic signed [SumWidth-1:0]   psum_d, psum_q;
 
   always_comb begin
-    w_eff       = switch_i ? shadow_q : active_q;
-    product     = tpu_pkg::mul(act_i, w_eff);
-    product_ext = SumWidth'(product);  // a size cast of a signed value sign-extends
-    psum_d      = $signed(psum_i) + product_ext;
+    w_eff   = switch_i ? shadow_q : active_q;
+    product = tpu_pkg::mul(act_i, w_eff);
+  end
+
+  if (HiWidth > 0) begin : gen_split_sum
+    logic [LoWidth-1:0] sum_lo;
+    logic [HiWidth-1:0] sum_hi;
+    logic               wrap_up, wrap_down;
+
+    // A product of two data values lies within [-2^(AccWidth-2), 2^(AccWidth-2)], so adding
+    // it to the low word wraps upwards only from a low word in the top quarter to one in the
+    // bottom quarter, and downwards only the other way; no other pair of top-two-bit values
+    // can follow a wrap. The guard bits take that carry or borrow.
+    always_comb begin
+      sum_lo    = psum_i[LoWidth-1:0] + product;
+      wrap_up   = (psum_i[LoWidth-1 -: 2] == 2'b11) && (sum_lo[LoWidth-1 -: 2] == 2'b00);
+      wrap_down = (psum_i[LoWidth-1 -: 2] == 2'b00) && (sum_lo[LoWidth-1 -: 2] == 2'b11);
+      sum_hi    = psum_i[SumWidth-1:LoWidth] + HiWidth'(wrap_up) - HiWidth'(wrap_down);
+      psum_d    = {sum_hi, sum_lo};
+    end
+  end else begin : gen_plain_sum
+    always_comb begin
+      // A size cast of a signed value sign-extends.
+      psum_d = $signed(psum_i) + SumWidth'(product);
+    end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -66,4 +94,14 @@ module pe #(
   assign switch_o = switch_q;
   assign act_o    = act_q;
   assign psum_o   = psum_q;
+
+`ifndef SYNTHESIS
+  // The split sum is the exact SumWidth-bit sum of the specification.
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && valid_i) begin
+      assert (psum_d == $signed(psum_i) + SumWidth'(product))
+        else $error("pe: split sum %0h differs from psum_i + product", psum_d);
+    end
+  end
+`endif
 endmodule

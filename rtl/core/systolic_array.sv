@@ -28,6 +28,9 @@ module systolic_array #(
   output logic [ArrayDim*DataWidth-1:0] out_data_o
 );
   localparam int N = ArrayDim;
+  localparam int FracBits = tpu_pkg::FracBits;
+  // Bits of a column sum from the result's sign bit up (see gen_south).
+  localparam int SouthHiWidth = SumWidth - FracBits - DataWidth + 1;
 
   // Per-PE outputs, PE(r,c) at index r*N+c.
   logic [N*N-1:0]           pe_valid, pe_switch;
@@ -45,7 +48,7 @@ module systolic_array #(
 
   // South edge: rounded column results and the de-skewed output.
   logic [N-1:0]           south_valid_q, deskew_valid;
-  logic [N*DataWidth-1:0] south_data_q;
+  logic [N*DataWidth-1:0] south_data;
 
   for (genvar r = 0; r < N; r++) begin : gen_row_skew
     if (r == 0) begin : gen_direct
@@ -128,32 +131,77 @@ module systolic_array #(
     tpu_pkg::wide_t             psum_wide;
     tpu_pkg::data_t             result;  // after de-skew; named so waves show it per column
 
+    // round_sat, cut to what a SumWidth-bit sum needs (about half the LUTs of the generic
+    // helper on the wide type): the rounding adds 1 to the bits above the fraction when the
+    // bits below reach one half (ties away from zero), and the result saturates unless the
+    // bits from the data's sign bit up are all equal after that increment.
+    logic                    round_up, carry_top, fits;
+    logic [DataWidth-1:0]    rounded;
+    logic [SouthHiWidth-1:0] top;
+    // The column's output register: the rounded value, whether it saturates, and the sign.
+    // Its data output applies the saturation, so for every column but the last the LUTs of
+    // that choice share logic cells with the first de-skew register (ICESTORM_LC).
+    logic [DataWidth-1:0]    round_q;
+    logic                    sat_q, neg_q;
+
     assign valid_last = pe_valid[(N-1)*N + c];
     assign psum_last  = pe_psum[((N-1)*N + c)*SumWidth +: SumWidth];
     assign psum_wide  = tpu_pkg::WideWidth'(psum_last);  // sign-extends: psum_last is signed
 
-    // Rounding and saturation happen here, once per result.
+    always_comb begin
+      round_up  = psum_last[FracBits-1]
+                  && (|psum_last[FracBits-2:0] || !psum_last[SumWidth-1]);
+      rounded   = psum_last[FracBits +: DataWidth] + DataWidth'(round_up);
+      // The carry into the result's sign bit, and the bits that must agree with it.
+      carry_top = rounded[DataWidth-1] ^ psum_last[FracBits+DataWidth-1];
+      top       = psum_last[SumWidth-1 -: SouthHiWidth];
+      fits      = carry_top ? &top[SouthHiWidth-1:1] : (&top || ~|top);
+    end
+
+    // Rounding happens here, once per result; the saturation at the register's output.
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
-        south_valid_q[c]                       <= 1'b0;
-        south_data_q[c*DataWidth +: DataWidth] <= '0;
+        south_valid_q[c] <= 1'b0;
+        round_q          <= '0;
+        sat_q            <= 1'b0;
+        neg_q            <= 1'b0;
       end else begin
         south_valid_q[c] <= valid_last;
         if (valid_last) begin
-          south_data_q[c*DataWidth +: DataWidth] <= tpu_pkg::round_sat(psum_wide);
+          round_q <= rounded;
+          sat_q   <= !fits;
+          neg_q   <= psum_last[SumWidth-1];
         end
       end
     end
 
+    assign south_data[c*DataWidth +: DataWidth] =
+        sat_q ? {neg_q, {(DataWidth-1){!neg_q}}} : round_q;
+
+`ifndef SYNTHESIS
+    tpu_pkg::data_t expected_q;  // round_sat of the sum the output register took
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni)         expected_q <= '0;
+      else if (valid_last) expected_q <= tpu_pkg::round_sat(psum_wide);
+    end
+    always_ff @(posedge clk_i) begin
+      if (rst_ni) begin
+        assert (south_data[c*DataWidth +: DataWidth] == expected_q)
+          else $error("systolic_array: column %0d gives %0h, round_sat gives %0h",
+                      c, south_data[c*DataWidth +: DataWidth], expected_q);
+      end
+    end
+`endif
+
     if (c == N - 1) begin : gen_direct
       assign deskew_valid[c] = south_valid_q[c];
-      assign result          = south_data_q[c*DataWidth +: DataWidth];
+      assign result          = south_data[c*DataWidth +: DataWidth];
     end else begin : gen_delay
       delay_line #(.Width(DataWidth), .Depth(N - 1 - c)) u_deskew (
         .clk_i,
         .rst_ni,
         .valid_i (south_valid_q[c]),
-        .data_i  (south_data_q[c*DataWidth +: DataWidth]),
+        .data_i  (south_data[c*DataWidth +: DataWidth]),
         .valid_o (deskew_valid[c]),
         .data_o  (result)
       );
