@@ -18,8 +18,8 @@ struct ModelOptions {
   int dim = 4;           // ArrayDim
   int ub_depth = 256;    // UbDepth
   int imem_depth = 256;  // ImemDepth
-  int max_in_flight = 8; // MaxInFlight: matmuls in flight at most (cycle models only)
   bool cross_check = false;
+  int max_in_flight = 8;  // MaxInFlight: matmuls in flight at most (cycle models only)
 };
 
 // "golden", "functional".
