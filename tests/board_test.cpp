@@ -31,6 +31,7 @@
 #include "Vicebreaker_top.h"
 #include "golden/tpu_model.hpp"
 #include "sw/asm/assembler.hpp"
+#include "sw/runtime/golden_port.hpp"
 #include "sw/runner/run.hpp"
 #include "sw/runtime/engines.hpp"
 #include "sw/runtime/host_port.hpp"
@@ -156,21 +157,9 @@ TEST(Replies, MalformedRepliesAreNamed) {
 
 // ------------------------------------------------------------------------------------------
 // A board in C++: the protocol's board side (serial::decode_request) in front of a golden
-// TpuModel, which runs `cycles_per_frame` cycles after every frame (the time its bytes take).
+// TpuModel (runtime::GoldenPort), which runs `cycles_per_frame` cycles after every frame (the
+// time its bytes take).
 // Faults are injected one frame at a time.
-
-class GoldenPort : public runtime::HostPort {
- public:
-  GoldenPort(int dim, int ub, int imem, int mif) : HostPort(dim), model(dim, ub, imem, mif) {}
-  golden::TpuModel model;
-
- protected:
-  golden::TpuOutputs clock(const golden::TpuInputs& in) override {
-    golden::TpuOutputs o = model.outputs(in);
-    model.step(in);
-    return o;
-  }
-};
 
 enum class Fault { kNone, kGarbage, kNoReply, kBadOp, kBadCrc, kTimeout, kSilent };
 
@@ -299,7 +288,7 @@ class FakeBoard : public runtime::ByteLink {
   }
 
   runtime::BoardInfo info_;
-  GoldenPort port_;
+  runtime::GoldenPort port_;
   std::vector<uint8_t> inbox_;
   std::deque<uint8_t> outbox_;
   std::deque<Fault> faults_;

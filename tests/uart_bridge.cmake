@@ -15,6 +15,6 @@ foreach(dim 2 8)
                       -GTimeoutClks=${UART_BRIDGE_TIMEOUT_CLKS} -GUbDepth=300 -GImemDepth=40
                       -GMaxInFlight=3 -GClockMhz=12
                SOURCES ${TPU_RTL_ALL} ${TPU_BOARD_RTL})
-  target_link_libraries(uart_bridge_test_${dim} PRIVATE tpu_tb GTest::gtest_main)
+  target_link_libraries(uart_bridge_test_${dim} PRIVATE tpu_tb tpu_runtime GTest::gtest_main)
   gtest_discover_tests(uart_bridge_test_${dim} TEST_PREFIX "uart_bridge${dim}." DISCOVERY_TIMEOUT 60)
 endforeach()

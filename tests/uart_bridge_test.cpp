@@ -3,18 +3,20 @@
 // C++ stand-in for the TPU's host port (docs/architecture.md, "The TPU", host port: buffer
 // rows, instruction words, the control registers, the error rule, one request in flight, the
 // response from two cycles after acceptance and held until ready) answers the bridge's
-// requests, with back-pressure when a test asks for it. Every expected reply is built here
-// from the protocol's text (CRC-8 computed here), never taken from the RTL.
+// requests, with back-pressure when a test asks for it. Every expected reply is built by the
+// host's codec (sw/runtime/serial_protocol) from the protocol's text, never taken from the RTL.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "Vuart_bridge.h"
+#include "sw/runtime/serial_protocol.hpp"
 #include "tb/harness.hpp"
 #include "tb/seed.hpp"
 
@@ -35,78 +37,53 @@ constexpr int kRowBytes = 2 * kDim;
 constexpr int kHostBytes = std::max(kRowBytes, 8);
 
 // ---------------------------------------------------------------------------------------
-// The protocol, from docs/fpga.md.
+// The protocol (docs/fpga.md): the host's codec, sw/runtime/serial_protocol (itself tested
+// against hand-worked frames in board_test), in the byte-level terms these tests use. The op
+// codes stay bytes so that a test can send any byte as an op.
 
-constexpr uint8_t kReqSync = 0xA5;
-constexpr uint8_t kRspSync = 0x5A;
-constexpr uint8_t kOpWriteRow = 0x10, kOpWriteImem = 0x11, kOpWriteCsr = 0x12;
-constexpr uint8_t kOpReadRow = 0x20, kOpReadImem = 0x21, kOpReadCsr = 0x22;
-constexpr uint8_t kOpInfo = 0x30;
-constexpr uint8_t kOk = 0x00, kBadCrc = 0x01, kBadOp = 0x02, kTpuError = 0x03, kTimeout = 0x04;
+namespace serial = tpu::runtime::serial;
 
-// CRC-8/SMBUS: polynomial 0x07, initial 0, most significant bit first, no final XOR.
+constexpr uint8_t kReqSync = serial::kRequestSync;
+constexpr uint8_t kRspSync = serial::kReplySync;
+constexpr uint8_t kOpWriteRow = uint8_t(serial::Op::kWriteRow);
+constexpr uint8_t kOpWriteImem = uint8_t(serial::Op::kWriteInstr);
+constexpr uint8_t kOpWriteCsr = uint8_t(serial::Op::kWriteCsr);
+constexpr uint8_t kOpReadRow = uint8_t(serial::Op::kReadRows);
+constexpr uint8_t kOpReadImem = uint8_t(serial::Op::kReadInstrs);
+constexpr uint8_t kOpReadCsr = uint8_t(serial::Op::kReadCsrs);
+constexpr uint8_t kOpInfo = uint8_t(serial::Op::kInfo);
+constexpr uint8_t kOk = uint8_t(serial::ReplyStatus::kOk);
+constexpr uint8_t kBadCrc = uint8_t(serial::ReplyStatus::kBadCrc);
+constexpr uint8_t kBadOp = uint8_t(serial::ReplyStatus::kBadOp);
+constexpr uint8_t kTpuError = uint8_t(serial::ReplyStatus::kTpuError);
+constexpr uint8_t kTimeout = uint8_t(serial::ReplyStatus::kTimeout);
+
+// CRC-8 of bytes [begin, end).
 uint8_t crc8(const Bytes& bytes, size_t begin = 0, size_t end = SIZE_MAX) {
-  uint8_t crc = 0;
-  for (size_t i = begin; i < std::min(end, bytes.size()); ++i) {
-    crc ^= bytes[i];
-    for (int b = 0; b < 8; ++b) crc = (crc & 0x80) ? uint8_t((crc << 1) ^ 0x07) : uint8_t(crc << 1);
-  }
-  return crc;
+  end = std::min(end, bytes.size());
+  return serial::crc8(std::span<const uint8_t>(bytes).subspan(begin, end - begin));
 }
 
-// Item width W of an op's space (its low two bits).
-int item_bytes(uint8_t op) {
-  switch (op & 0x3) {
-    case 0:
-      return kRowBytes;
-    case 1:
-      return 8;
-    default:
-      return 4;
-  }
-}
-
-// A request frame: sync, the body, the CRC of the body.
-Bytes frame(const Bytes& body) {
-  Bytes f{kReqSync};
-  for (uint8_t b : body) f.push_back(b);
-  f.push_back(crc8(body));
-  return f;
-}
 Bytes write_frame(uint8_t op, uint32_t addr, const Bytes& item) {
-  Bytes body{op, uint8_t(addr), uint8_t(addr >> 8)};
-  body.insert(body.end(), item.begin(), item.end());
-  return frame(body);
+  return serial::write_frame(serial::Op(op), uint16_t(addr), item);
 }
 Bytes read_frame(uint8_t op, uint32_t addr, int count) {
-  return frame({op, uint8_t(addr), uint8_t(addr >> 8), uint8_t(count - 1)});
+  return serial::read_frame(serial::Op(op), uint16_t(addr), count);
 }
-Bytes info_frame() { return frame({kOpInfo}); }
+Bytes info_frame() { return serial::info_frame(); }
 
 // A reply frame: sync, kind, data, status, the CRC of kind..status.
 Bytes reply(bool kind, const Bytes& data, uint8_t status) {
-  Bytes r{kRspSync, uint8_t(kind ? 1 : 0)};
-  for (uint8_t b : data) r.push_back(b);
-  r.push_back(status);
-  r.push_back(crc8(r, 1));
-  return r;
+  serial::Reply r;
+  r.has_data = kind;
+  r.data = data;
+  r.status = serial::ReplyStatus(status);
+  return serial::encode_reply(r);
 }
 
-Bytes le(uint64_t v, int n) {
-  Bytes b;
-  for (int i = 0; i < n; ++i) b.push_back(uint8_t(v >> (8 * i)));
-  return b;
-}
+Bytes le(uint64_t v, int n) { return serial::le_bytes(v, n); }
 
-std::string hex(const Bytes& b) {
-  std::string s;
-  char buf[4];
-  for (uint8_t x : b) {
-    std::snprintf(buf, sizeof buf, "%02X ", x);
-    s += buf;
-  }
-  return s;
-}
+std::string hex(const Bytes& b) { return serial::hex(b); }
 
 // ---------------------------------------------------------------------------------------
 // Wide ports: a Verilated port of up to 64 bits is a uint64_t, a wider one a VlWide.

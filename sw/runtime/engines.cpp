@@ -3,26 +3,12 @@
 #include "golden/tpu_model.hpp"
 #include "sw/runtime/cycle_device.hpp"
 #include "sw/runtime/functional_device.hpp"
+#include "sw/runtime/golden_port.hpp"
 #include "sw/runtime/host_port.hpp"
 
 namespace tpu::runtime {
 
 namespace {
-
-// golden::TpuModel behind the host port: outputs during the cycle, then the edge.
-class GoldenPort : public HostPort {
- public:
-  GoldenPort(int dim, int ub_depth, int imem_depth, int max_in_flight)
-      : HostPort(dim), model(dim, ub_depth, imem_depth, max_in_flight) {}
-  golden::TpuModel model;
-
- protected:
-  golden::TpuOutputs clock(const golden::TpuInputs& in) override {
-    golden::TpuOutputs o = model.outputs(in);
-    model.step(in);
-    return o;
-  }
-};
 
 class GoldenDevice : public CycleDevice {
  public:
