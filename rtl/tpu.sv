@@ -89,7 +89,7 @@ module tpu #(
     .waddr_i (imem_addr),
     .wdata_i (host_req_wdata_i[tpu_pkg::InstrWidth-1:0]),
     .re_i    (!imem_hold),
-    .raddr_i (imem_re ? imem_addr : cu_imem_raddr),
+    .raddr_i (cu_imem_raddr),  // the control unit merges the host's read
     .rdata_o (imem_rdata)
   );
 
@@ -134,6 +134,8 @@ module tpu #(
     .rst_ni,
     .imem_raddr_o      (cu_imem_raddr),
     .imem_rdata_i      (imem_rdata),
+    .host_re_i         (imem_re),
+    .host_raddr_i      (imem_addr),
     .start_i           (start),
     .continue_i        (cont),
     .state_o           (state),

@@ -276,4 +276,10 @@ package tpu_pkg;
     idx_width = (dim > 1) ? $clog2(dim) : 1;
   endfunction
 
+  // Width of the read-after-write test's sums (matmul_tracker): a matmul's age plus its first
+  // output row, at most (2*dim + 5 + depth) + (depth - 1), against a read's limit.
+  function automatic int raw_width(input int depth, input int dim);
+    raw_width = $clog2(2 * depth + 2 * dim + 8);
+  endfunction
+
 endpackage

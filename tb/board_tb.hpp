@@ -38,7 +38,7 @@ struct BoardParams {
   int dim = 2;              // ArrayDim
   int ub_depth = 512;       // UbDepth
   int imem_depth = 512;     // ImemDepth
-  int max_in_flight = 4;    // MaxInFlight
+  int max_in_flight = 3;    // MaxInFlight
   int clock_mhz = 30;       // ClockMhz: link time is cycles / clock_mhz microseconds
   int clks_per_bit = 8;     // ClksPerBit
   int timeout_clks = 2000;  // TimeoutClks

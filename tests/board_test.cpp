@@ -296,7 +296,7 @@ class FakeBoard : public runtime::ByteLink {
   runtime::Micros now_{0};
 };
 
-constexpr runtime::BoardInfo kFakeInfo{1, 2, 512, 512, 4, 30};
+constexpr runtime::BoardInfo kFakeInfo{1, 2, 512, 512, 3, 30};
 
 // A fake board and the device over it (the fake is owned by the device).
 struct FakeBench {
@@ -357,7 +357,7 @@ TEST(Fake, RefusesABoardOfOtherParameters) {
   o.max_in_flight = 8;
   const std::string m = message_of([&] { fake_bench(o); });
   EXPECT_NE(m.find("board on fake: open: asked for ArrayDim 4 (the board has 2), MaxInFlight 8 "
-                   "(the board has 4); the board is ArrayDim 2, UbDepth 512"),
+                   "(the board has 3); the board is ArrayDim 2, UbDepth 512"),
             std::string::npos)
       << m;
   EXPECT_THROW(fake_bench(o), runtime::BoardMismatchError);

@@ -33,7 +33,7 @@ module icebreaker_top #(
   parameter int ArrayDim    = 2,
   parameter int UbDepth     = 512,
   parameter int ImemDepth   = 512,
-  parameter int MaxInFlight = 4,
+  parameter int MaxInFlight = 3,
   parameter int ClockMhz    = 30,
   parameter int Baud        = 115200,
   parameter int ClksPerBit  = (ClockMhz * 1000000 + Baud / 2) / Baud,

@@ -20,7 +20,7 @@ module sgd_unit #(
   input  logic                  cmd_valid_i,
   output logic                  cmd_ready_o,
   input  tpu_pkg::sgd_cmd_t     cmd_i,
-  input  logic                  abort_i,     // back to idle at once (the TPU halts on errors)
+  input  logic                  abort_i,     // back to idle at once (tpu.sv ties it low)
   input  logic                  seed_valid_i,
   input  logic [31:0]           seed_i,
   output logic                  busy_o,

@@ -33,6 +33,8 @@ module host_port #(
   output logic                 imem_we_o,
   output logic                 imem_re_o,
   output logic                 imem_hold_o,   // keep the memory's output: a read's response
+                                              // (not in the cycle the response is taken: the
+                                              // control unit reads word 0 then, see below)
   output logic [ImemAW-1:0]    imem_addr_o,
   input  tpu_pkg::instr_t      imem_rdata_i,
   // The control unit's status, and the commands a legal CSR write gives it.
@@ -83,7 +85,9 @@ module host_port #(
   // Cycle t: accepted (a CSR read is captured as it is now, an instruction word is read);
   // t+1: pending; t+2: the response. An instruction word is answered straight from the
   // memory's output register, which holds it until the response is taken (the memory is
-  // only read for the host while the control unit is stopped).
+  // only read for the host while the control unit is stopped). The memory reads again in the
+  // cycle the response is taken, so that its output is the control unit's word 0 by the next
+  // cycle, when a start may come (the control unit predecodes word 0 in a start cycle).
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       busy_q          <= 1'b0;
@@ -115,7 +119,7 @@ module host_port #(
     end
   end
 
-  assign imem_hold_o = own_imem_q;
+  assign imem_hold_o = own_imem_q && !(own_rsp_valid_q && rsp_ready_i);
   assign rsp_valid_o = ub_rsp_valid_i || own_rsp_valid_q;
   assign rsp_err_o   = ub_rsp_valid_i ? ub_rsp_err_i : own_err_q;
   assign rsp_rdata_o = ub_rsp_valid_i ? HostWidth'(ub_rsp_rdata_i)

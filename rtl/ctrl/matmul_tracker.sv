@@ -3,7 +3,8 @@
 // cycles after issue, the result write 2N+5 cycles after) and the vector unit's configuration
 // while its rows pass, and answers the control unit's read-after-write question for the
 // instruction in decode: would a read of rows [first, last], starting d cycles after issue, see
-// a row before a matmul in flight has written it?
+// a row before a matmul in flight has written it? The control unit computes the rows' limits
+// (below) a cycle ahead, in its predecode stage, so that the test is only comparisons.
 //
 // A matmul issued in cycle t is "age" a = c - t in cycle c. Its events are fixed delays after
 // issue and matmuls issue at least `rows` cycles apart (port 0 streams their activations), so
@@ -17,18 +18,23 @@ module matmul_tracker #(
   parameter int MaxInFlight = 8,
   localparam int AW       = tpu_pkg::addr_width(UbDepth),   // a buffer row
   // A matmul's rows: at most UbDepth and at most 1023 (its 10-bit field).
-  localparam int CW       = (tpu_pkg::count_width(UbDepth) < 10) ? tpu_pkg::count_width(UbDepth) : 10,
+  localparam int CW       = (tpu_pkg::count_width(UbDepth) < 10)
+                            ? tpu_pkg::count_width(UbDepth) : 10,
   localparam int NW       = tpu_pkg::idx_width(ArrayDim) + 1,  // a lane count, 1..ArrayDim
+  // age + out of an entry, and a read's limit (see the hazard test below).
+  localparam int RawW     = tpu_pkg::raw_width(UbDepth, ArrayDim),
   localparam int RdCmdW   = tpu_pkg::UbRdCmdWidth,
   localparam int WrCmdW   = tpu_pkg::UbWrCmdWidth
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
-  // A matmul issues in this cycle: result rows [out_i, out_i + rows_i - 1] (lanes below n_i),
+  // A matmul issues in this cycle: result rows [out_i, out_last_i = out_i + rows_i - 1] (lanes
+  // below n_i),
   // the bias block at bias_i (one row repeated, or rows_i rows when bias_step_i), the side rows
   // at side_i, and the configuration its rows take through the vector unit.
   input  logic              issue_i,
   input  logic [AW-1:0]     out_i,
+  input  logic [AW-1:0]     out_last_i,
   input  logic [CW-1:0]     rows_i,
   input  logic [NW-1:0]     n_i,
   input  logic [AW-1:0]     bias_i,
@@ -40,14 +46,18 @@ module matmul_tracker #(
   // Hazard queries for the instruction in decode. rd: read from the cycle after issue (d = 1),
   // one row per cycle in address order, or all rows in that cycle (block, a transposed read).
   // bias and side: streamed reads from 2N+1 cycles after issue. Rows in range (decode rejects
-  // the others first).
+  // the others first). lim: 2N+5 + (rd_block_i ? rd_last_i : rd_first_i) for rd,
+  // 5 + first for bias and side (the hazard test below).
   input  logic [AW-1:0]     rd_first_i,
   input  logic [AW-1:0]     rd_last_i,
   input  logic              rd_block_i,
+  input  logic [RawW-1:0]   rd_lim_i,
   input  logic [AW-1:0]     bias_first_i,
   input  logic [AW-1:0]     bias_last_i,
+  input  logic [RawW-1:0]   bias_lim_i,
   input  logic [AW-1:0]     side_first_i,
   input  logic [AW-1:0]     side_last_i,
+  input  logic [RawW-1:0]   side_lim_i,
   output logic              raw_rd_o,
   output logic              raw_bias_o,
   output logic              raw_side_o,
@@ -68,8 +78,6 @@ module matmul_tracker #(
   localparam int SideAge  = 2 * N;      // bias and side read commands
   localparam int VpuAge   = 2 * N + 2;  // the first result row enters the vector unit
   localparam int WriteAge = 2 * N + 5;  // write command; row j is written at age 2N+6+j
-  // age + out of an entry: at most (2N+5+UbDepth) + (UbDepth-1).
-  localparam int RawW     = $clog2(2 * UbDepth + 2 * N + 8);
 
   function automatic logic [PW-1:0] next_ptr(input logic [PW-1:0] p);
     next_ptr = (32'(p) == S - 1) ? '0 : p + PW'(1);
@@ -88,12 +96,17 @@ module matmul_tracker #(
   logic [PW-1:0] alloc_q, side_ptr_q, vpu_ptr_q, wr_ptr_q, ret_ptr_q;
   logic [WriteAge-1:0] issued_q;  // bit k: a matmul of age k+1
   logic [CW-1:0]       wr_left_q; // rows the current result write still takes, then retire
-  logic side_ev, vpu_ev, wr_ev, retire;
+  logic side_ev, side_pre, vpu_ev, wr_ev, wr_pre, retire;
 
-  assign side_ev = issued_q[SideAge - 1];
-  assign vpu_ev  = issued_q[VpuAge - 2];    // one cycle early: the register is ready at VpuAge
-  assign wr_ev   = issued_q[WriteAge - 1];
-  assign retire  = wr_left_q == CW'(1);
+  // Each event's entry is read a cycle early (side_pre, wr_pre, vpu_ev) into registers, so
+  // that the commands leave from flip-flops; an entry is complete from the cycle after its
+  // issue, and SideAge - 1 >= 1.
+  assign side_ev  = issued_q[SideAge - 1];
+  assign side_pre = issued_q[SideAge - 2];
+  assign vpu_ev   = issued_q[VpuAge - 2];   // one cycle early: the register is ready at VpuAge
+  assign wr_ev    = issued_q[WriteAge - 1];
+  assign wr_pre   = issued_q[WriteAge - 2];
+  assign retire   = wr_left_q == CW'(1);
 
   logic use_bias, use_side;
   assign use_bias = cfg_i.mask[tpu_pkg::MaskBias];
@@ -122,17 +135,19 @@ module matmul_tracker #(
       issued_q     <= '0;
       wr_left_q    <= '0;
     end else begin
-      // Per entry (a variable part-select on the left would cost a shifter per field).
+      // Per entry (a variable part-select on the left would cost a shifter per field). The
+      // free entry a matmul would take follows the inputs whether or not one issues, so that
+      // only its valid bit waits for the issue (a short path from the hazard test).
       for (int s = 0; s < S; s++) begin
         if (e_valid_q[s]) e_age_out_q[s*RawW +: RawW] <= e_age_out_q[s*RawW +: RawW] + RawW'(1);
         if (retire && 32'(ret_ptr_q) == s) e_valid_q[s] <= 1'b0;
-        if (issue_i && 32'(alloc_q) == s) begin
-          e_valid_q[s]                <= 1'b1;
+        if (issue_i && 32'(alloc_q) == s) e_valid_q[s] <= 1'b1;
+        if (!e_valid_q[s] && 32'(alloc_q) == s) begin
           e_acc_q[s]                  <= bias_step_i;
           e_use_bias_q[s]             <= use_bias;
           e_use_side_q[s]             <= use_side;
           e_out_q[s*AW +: AW]         <= out_i;
-          e_last_q[s*AW +: AW]        <= out_i + AW'(rows_i) - AW'(1);
+          e_last_q[s*AW +: AW]        <= out_last_i;
           e_bias_q[s*AW +: AW]        <= bias_i;
           e_side_q[s*AW +: AW]        <= side_i;
           e_rows_q[s*CW +: CW]        <= rows_i;
@@ -144,11 +159,11 @@ module matmul_tracker #(
       if (retire)  ret_ptr_q <= next_ptr(ret_ptr_q);
       if (issue_i) alloc_q   <= next_ptr(alloc_q);
       issued_q <= {issued_q[WriteAge-2:0], issue_i};
-      if (side_ev) side_ptr_q <= next_ptr(side_ptr_q);
-      if (vpu_ev)  vpu_ptr_q  <= next_ptr(vpu_ptr_q);
+      if (side_pre) side_ptr_q <= next_ptr(side_ptr_q);
+      if (vpu_ev)   vpu_ptr_q  <= next_ptr(vpu_ptr_q);
+      if (wr_pre)   wr_ptr_q   <= next_ptr(wr_ptr_q);
       if (wr_ev) begin
-        wr_ptr_q  <= next_ptr(wr_ptr_q);
-        wr_left_q <= wr_rows;
+        wr_left_q <= wr_rows_q;
       end else if (wr_left_q != '0) begin
         wr_left_q <= wr_left_q - CW'(1);
       end
@@ -190,20 +205,53 @@ module matmul_tracker #(
     end
   end
 
+  // The entries the next events read, registered the cycle before.
+  logic [CW-1:0] side_rows_q, wr_rows_q;
+  logic [AW-1:0] side_bias_q, side_side_q, wr_out_q;
+  logic [NW-1:0] wr_n_q;
+  logic          side_acc_q, side_use_bias_q, side_use_side_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      side_rows_q     <= '0;
+      side_bias_q     <= '0;
+      side_side_q     <= '0;
+      side_acc_q      <= 1'b0;
+      side_use_bias_q <= 1'b0;
+      side_use_side_q <= 1'b0;
+      wr_rows_q       <= '0;
+      wr_out_q        <= '0;
+      wr_n_q          <= '0;
+    end else begin
+      if (side_pre) begin
+        side_rows_q     <= side_rows;
+        side_bias_q     <= side_bias;
+        side_side_q     <= side_side;
+        side_acc_q      <= side_acc;
+        side_use_bias_q <= side_use_bias;
+        side_use_side_q <= side_use_side;
+      end
+      if (wr_pre) begin
+        wr_rows_q <= wr_rows;
+        wr_out_q  <= wr_out;
+        wr_n_q    <= wr_n;
+      end
+    end
+  end
+
   always_comb begin
-    bias_rd_valid_o = side_ev && side_use_bias;
-    bias_rd_cmd_o   = tpu_pkg::ub_rd_cmd(tpu_pkg::UbAddrWidth'(side_bias),
-                                         tpu_pkg::UbAddrWidth'(side_rows),
-                                         tpu_pkg::UbAddrWidth'(side_acc),
+    bias_rd_valid_o = side_ev && side_use_bias_q;
+    bias_rd_cmd_o   = tpu_pkg::ub_rd_cmd(tpu_pkg::UbAddrWidth'(side_bias_q),
+                                         tpu_pkg::UbAddrWidth'(side_rows_q),
+                                         tpu_pkg::UbAddrWidth'(side_acc_q),
                                          tpu_pkg::LanesWidth'(N), 1'b0);
-    side_rd_valid_o = side_ev && side_use_side;
-    side_rd_cmd_o   = tpu_pkg::ub_rd_cmd(tpu_pkg::UbAddrWidth'(side_side),
-                                         tpu_pkg::UbAddrWidth'(side_rows),
+    side_rd_valid_o = side_ev && side_use_side_q;
+    side_rd_cmd_o   = tpu_pkg::ub_rd_cmd(tpu_pkg::UbAddrWidth'(side_side_q),
+                                         tpu_pkg::UbAddrWidth'(side_rows_q),
                                          tpu_pkg::UbAddrWidth'(1), tpu_pkg::LanesWidth'(N), 1'b0);
     wr_cmd_valid_o  = wr_ev;
-    wr_cmd_o        = tpu_pkg::ub_wr_cmd(tpu_pkg::UbAddrWidth'(wr_out),
-                                         tpu_pkg::UbAddrWidth'(wr_rows),
-                                         tpu_pkg::UbAddrWidth'(1), tpu_pkg::LanesWidth'(wr_n));
+    wr_cmd_o        = tpu_pkg::ub_wr_cmd(tpu_pkg::UbAddrWidth'(wr_out_q),
+                                         tpu_pkg::UbAddrWidth'(wr_rows_q),
+                                         tpu_pkg::UbAddrWidth'(1), tpu_pkg::LanesWidth'(wr_n_q));
   end
 
   // Loaded the cycle before the first row arrives; the next matmul's rows come no earlier
@@ -223,11 +271,7 @@ module matmul_tracker #(
   // (streamed) or the last row both share (block). For a block (d = 1) that last row is
   // min(last, o+rows-1); age + o <= 2N+5 + (o+rows-1) holds for every entry except one in its
   // retire cycle, so the block test is the streamed one against `last`, minus that entry.
-
-  logic [RawW-1:0] lim_rd, lim_bias, lim_side;
-  assign lim_rd   = RawW'(WriteAge) + (rd_block_i ? RawW'(rd_last_i) : RawW'(rd_first_i));
-  assign lim_bias = RawW'(5) + RawW'(bias_first_i);
-  assign lim_side = RawW'(5) + RawW'(side_first_i);
+  // The limits 2N+6-d + lim come in as rd_lim_i (d = 1), bias_lim_i and side_lim_i (d = 2N+1).
 
   always_comb begin
     logic [AW-1:0]   o, o_last;
@@ -241,14 +285,14 @@ module matmul_tracker #(
       o_last   = e_last_q[s*AW +: AW];
       age_out  = e_age_out_q[s*RawW +: RawW];
       retiring = retire && 32'(ret_ptr_q) == s;
-      if (e_valid_q[s] && rd_first_i <= o_last && o <= rd_last_i && age_out <= lim_rd
+      if (e_valid_q[s] && rd_first_i <= o_last && o <= rd_last_i && age_out <= rd_lim_i
           && !(rd_block_i && retiring)) begin
         raw_rd_o = 1'b1;
       end
-      if (e_valid_q[s] && bias_first_i <= o_last && o <= bias_last_i && age_out <= lim_bias) begin
+      if (e_valid_q[s] && bias_first_i <= o_last && o <= bias_last_i && age_out <= bias_lim_i) begin
         raw_bias_o = 1'b1;
       end
-      if (e_valid_q[s] && side_first_i <= o_last && o <= side_last_i && age_out <= lim_side) begin
+      if (e_valid_q[s] && side_first_i <= o_last && o <= side_last_i && age_out <= side_lim_i) begin
         raw_side_o = 1'b1;
       end
     end
@@ -257,6 +301,14 @@ module matmul_tracker #(
 `ifndef SYNTHESIS
   initial begin
     if (MaxInFlight < 2) $fatal(1, "matmul_tracker: MaxInFlight %0d is below 2", MaxInFlight);
+  end
+
+  // A matmul issues only into the free entry, whose fields followed the inputs.
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (!issue_i || !e_valid_q[alloc_q])
+        else $error("matmul_tracker: a matmul issued while every entry is in flight");
+    end
   end
 `endif
 endmodule

@@ -371,10 +371,12 @@ module unified_buffer #(
         elem_q      <= '0;
         mask_q      <= '0;
         transpose_q <= 1'b0;
-      end else if (accept) begin
-        // An illegal command loads no rows, and the other registers matter only while rows are
-        // left: legality (the deepest logic here) reaches one register's input, no enable.
-        remaining_q <= legal ? cmd_count[CntW-1:0] : '0;
+      end else if (rd_cmd_ready_o[p]) begin
+        // A free port takes the command's fields whether or not one comes: they matter only
+        // while rows are left, and only the row count waits for valid and legality (an illegal
+        // command loads no rows). So the command's valid, late from the control unit's issue,
+        // reaches one register's input and no enable.
+        remaining_q <= accept && legal ? cmd_count[CntW-1:0] : '0;
         cur_q       <= cmd_start[AddrWidth-1:0];
         stride_q    <= cmd_transpose ? '0 : cmd_stride[StrideW-1:0];
         elem_q      <= '0;
