@@ -14,6 +14,7 @@
 #include "golden/isa.hpp"
 #include "golden/mlp_reference.hpp"
 #include "golden/reference.hpp"
+#include "golden/vpu_model.hpp"
 #include "sw/asm/assembler.hpp"
 #include "sim/xor_runner.hpp"
 #include "tb/seed.hpp"
@@ -266,6 +267,14 @@ TEST_F(Tpu, EveryErrorHaltsWithItsCodeAndTouchesNothingElse) {
       {"bias row past the buffer",
        pre + "vpu mask=bias, bias=" + std::to_string(kUbDepth) + "\nmatmul 0, 50, rows=1, k=1, n=1\n",
        Error::kAddress, 4},
+      {"act 3", pre + "vpu act=3\nhalt\n", Error::kField, 3},
+      {"n past the array", pre + "matmul 0, 50, rows=1, k=1, n=" + over + "\nhalt\n",
+       Error::kField, 3},
+      {"transposed block past N rows", pre + "matmul 0, 50, rows=" + over + ", k=1, n=1, t\nhalt\n",
+       Error::kField, 3},
+      {"sgd rows past the buffer",
+       pre + "sgd " + std::to_string(kUbDepth - 1) + ", 8, count=2, lr=1.0\nhalt\n",
+       Error::kAddress, 3},
       {"loop 0", pre + "loop 0\nendl\nhalt\n", Error::kLoop, 3},
       {"endl without loop", pre + "endl\nhalt\n", Error::kLoop, 3},
       {"fifth nested loop", pre + "loop 1\nloop 1\nloop 1\nloop 1\nloop 1\n", Error::kLoop, 7},
@@ -482,6 +491,237 @@ TEST_F(Tpu, StartClearsTheAddressRegisters) {
   store(45, before.block(45, 0, kDim, kDim));  // undo the first run's writes
   EXPECT_EQ(tb_->run(), State::kDone);
   EXPECT_EQ(snapshot(), expect) << "the second run must see a1 = 5, a2 = N, a3 = 1 again";
+}
+
+// --- The fetch runs a word ahead of decode (rtl/ctrl/control_unit.sv) ---------------------
+// None of this changes a cycle (docs/architecture.md, "Decode and issue"); the per-cycle
+// comparison with the golden model checks that it does not.
+
+// Presents `bits` on CSR 0 until it is accepted without an error: while the TPU still runs
+// (or is not in Sync, for a continue) each try is refused, and a try every 3 cycles from an
+// offset of 0, 1 or 2 cycles lands on every cycle of the stop for one of the three offsets.
+void control_as_soon_as_allowed(Tb& tb, uint32_t bits) {
+  bool err = true;
+  for (int tries = 0; err; ++tries) {
+    ASSERT_LT(tries, 10000);
+    tb.host(Space::kCsr, true, 0, {bits}, &err);
+  }
+}
+
+// A start in the first cycle the TPU is stopped (Done after a halt, Error after a fault, or
+// right after an instruction-memory read): the first instruction is predecoded in the start
+// cycle from word 0, with a1..a3 cleared (the run before left a1 = 5, which would move the
+// activation row). Each run's matmul uses the weights the run before loaded.
+TEST_F(Tpu, StartInTheFirstCycleAfterAStop) {
+  const std::string body =
+      "matmul a1+0, 40, rows=1, k=1, n=1\nloadw 20, rows=1\nvpu mask=none\nadda a1, 5\n";
+  for (const bool fault : {false, true}) {
+    for (int offset = 0; offset < 3; ++offset) {
+      SCOPED_TRACE(std::string(fault ? "after an error" : "after a halt") + ", offset " +
+                   std::to_string(offset));
+      tb_->reset();
+      const Rows before = random_rows(kUbDepth, -1000, 1000);
+      store(0, before);
+      tb_->load_program(assemble(body + (fault ? "endl\n" : "halt\n")));
+      const State stop = fault ? State::kError : State::kDone;
+      tb_->start();
+      for (int i = 0; i < offset; ++i) tb_->idle();
+      control_as_soon_as_allowed(*tb_, 1);  // the second start, as soon as the first run stops
+      EXPECT_EQ(tb_->run_on(), stop);
+      bool err = true;
+      tb_->host(Space::kImem, false, 2, {}, &err);  // then a read of word 2, a start right after
+      EXPECT_FALSE(err);
+      tb_->start();
+      EXPECT_EQ(tb_->run_on(), stop);
+      Rows expect = before;
+      const int64_t z = before(0, 0) * int64_t{before(20, 0)};
+      const int64_t r = z >= 0 ? (z + 128) >> 8 : -((-z + 128) >> 8);
+      expect(40, 0) = static_cast<int32_t>(std::clamp<int64_t>(r, -32768, 32767));
+      for (int i = 0; i < 3 * kDim + 12; ++i) tb_->idle();
+      EXPECT_EQ(snapshot(), expect) << "every run must read activation row 0 (a1 = 0)";
+    }
+  }
+}
+
+// Loops nested three deep with bodies of one instruction, an endl right after its loop and
+// after another endl, loop 1; a register or the operation register read by the instruction
+// right after the one that writes it (the fetch guesses each endl's jump and predecodes with
+// the values the instruction before writes); a continue in the first cycle it is allowed.
+TEST_F(Tpu, LoopsAndRegisterWritesRightBeforeTheirReaders) {
+  const std::string n = std::to_string(kDim);
+  store(0, random_rows(kUbDepth, -100, 100));
+  const std::string text =
+      "vpu mask=none\nloadw 20, rows=1\nseta a1, 0\n"
+      "loop 3\n"
+      "loop 2\n"
+      "vpu mask=bias, bias=a1+60\n"
+      "adda a1, 1\n"
+      "matmul a1+0, a1+40, rows=1, k=1, n=1\n"
+      "endl\n"
+      "loop 2\nendl\n"
+      "loop 1\nendl\n"
+      "loop 2\nloop 2\nnop\nendl\nendl\n"
+      "endl\n"
+      "sync\n"
+      "seta a2, 24\n"
+      "loadw a2+0, rows=" + n + ", t\n"
+      "matmul a2+4, a2+30, rows=" + n + ", k=" + n + ", n=" + n + "\n"
+      "loop 2\nendl\n"
+      "halt\n";
+  for (int offset = 0; offset < 3; ++offset) {
+    SCOPED_TRACE("offset " + std::to_string(offset));
+    tb_->reset();
+    tb_->load_program(assemble(text));
+    const std::size_t rows = tb_->vpu_rows().size();
+    tb_->start();
+    for (int i = 0; i < offset; ++i) tb_->idle();
+    control_as_soon_as_allowed(*tb_, 2);  // continue as soon as the TPU is in Sync
+    EXPECT_EQ(tb_->run_on(), State::kDone);
+    EXPECT_EQ(tb_->vpu_rows().size() - rows, 6u + kDim) << "six one-row matmuls, then N rows";
+  }
+}
+
+// --- Behaviours the golden model's tests check, driven on the RTL (docs/testplan.md) -------
+
+// A matmul whose loss stage reads, as its side rows, the rows the matmul before it writes
+// waits until they are written. With m = 3 rows the second matmul could issue m cycles after
+// the first (port 0); its side read of row H+j comes 2N+1+j cycles after its issue and row
+// H+j is written at the end of cycle 2N+6+j after the first's, so it issues 6 cycles after
+// the first (docs/architecture.md, "Read-after-write hazards"): 3 cycles later than the same
+// program reading its side rows elsewhere.
+TEST_F(Tpu, SideRowsWaitForTheMatmulThatWritesThem) {
+  const int m = 3;
+  const std::string n = std::to_string(kDim), ms = std::to_string(m);
+  const Rows a = random_rows(m, -512, 512), b = random_rows(m, -512, 512);
+  const Rows w = random_rows(kDim, -256, 256), other = random_rows(m, -512, 512);
+  store(0, a);
+  store(20, b);
+  store(40, w);
+  store(100, other);
+  const auto program = [&](int side) {
+    return "loadw 40, rows=" + n + "\nvpu mask=none\nmatmul 0, 60, rows=" + ms + ", k=" + n +
+           ", n=" + n + "\nvpu mask=loss, side=" + std::to_string(side) + "\nmatmul 20, 80, rows=" +
+           ms + ", k=" + n + ", n=" + n + "\nhalt\n";
+  };
+  const uint64_t apart = cycles_to_done(program(100));
+  const auto h = tpu::golden::matmul_fixed(a.cast<int64_t>(), w.cast<int64_t>());
+  const auto bw = tpu::golden::matmul_fixed(b.cast<int64_t>(), w.cast<int64_t>());
+  tpu::golden::VpuConfig loss;
+  loss.mask = tpu::golden::kMaskLoss;
+  const auto gradient = [&](const Rows& y) {
+    Rows g(m, kDim);
+    for (int r = 0; r < m; ++r) {
+      for (int c = 0; c < kDim; ++c) {
+        g(r, c) = tpu::golden::vpu_lane(loss, static_cast<int32_t>(bw(r, c)), 0, y(r, c), 0);
+      }
+    }
+    return g;
+  };
+  EXPECT_EQ(load(80, m), gradient(other));
+  const uint64_t chained = cycles_to_done(program(60));
+  EXPECT_EQ(load(60, m).cast<int64_t>(), h);
+  EXPECT_EQ(load(80, m), gradient(h.cast<int32_t>()));
+  EXPECT_EQ(chained, apart + 3) << "the second matmul issues 6 cycles after the first, not 3";
+}
+
+// The derivative stage at exactly zero, from both sources (docs/architecture.md, vector unit
+// stage 4: v > 0 passes x3, v = 0 takes g(x3)): src=z with zero activations, so that z is the
+// bias row, which has zero lanes; src=s with side rows that hold zeros.
+TEST_F(Tpu, DerivativeAtExactlyZeroFromBothSources) {
+  const int m = 3;
+  const std::string n = std::to_string(kDim), ms = std::to_string(m);
+  const Rows w = random_rows(kDim, -256, 256), x = random_rows(m, -512, 512);
+  Rows bias = random_rows(1, -300, 300), y = random_rows(m, -300, 300);
+  Rows s = random_rows(m, -300, 300);
+  for (int c = 0; c < kDim; c += 2) bias(0, c) = 0;
+  for (int r = 0; r < m; ++r) s(r, r % kDim) = 0;
+  s(0, kDim - 1) = 0;
+  store(0, Rows::Zero(m, kDim));
+  store(10, x);
+  store(20, w);
+  store(30, bias);
+  store(40, y);
+  store(50, s);
+  tb_->load_program(assemble(
+      "loadw 20, rows=" + n + "\nvpu mask=bias+loss+deriv, act=relu, bias=30, side=40\n"
+      "matmul 0, 60, rows=" + ms + ", k=" + n + ", n=" + n + "\n"
+      "vpu mask=bias+loss+deriv, act=leaky, leak=1, bias=30, side=40\n"
+      "matmul 0, 70, rows=" + ms + ", k=" + n + ", n=" + n + "\n"
+      "vpu mask=deriv, act=relu, src=s, side=50\n"
+      "matmul 10, 80, rows=" + ms + ", k=" + n + ", n=" + n + "\n"
+      "vpu mask=deriv, act=leaky, leak=2, src=s, side=50\n"
+      "matmul 10, 90, rows=" + ms + ", k=" + n + ", n=" + n + "\nhalt\n"));
+  EXPECT_EQ(tb_->run(), State::kDone);
+  namespace g = tpu::golden;
+  const auto xw = g::matmul_fixed(x.cast<int64_t>(), w.cast<int64_t>());
+  const auto expect = [&](uint8_t mask, uint8_t act, uint8_t leak, bool src_s, bool zero_x) {
+    g::VpuConfig cfg;
+    cfg.mask = mask;
+    cfg.act_fn = act;
+    cfg.leak_shift = leak;
+    cfg.deriv_src = src_s;
+    Rows out(m, kDim);
+    for (int r = 0; r < m; ++r) {
+      for (int c = 0; c < kDim; ++c) {
+        const int32_t xv = zero_x ? 0 : static_cast<int32_t>(xw(r, c));
+        out(r, c) = src_s ? g::vpu_lane(cfg, xv, 0, s(r, c), s(r, c))
+                          : g::vpu_lane(cfg, xv, bias(0, c), y(r, c), y(r, c));
+      }
+    }
+    return out;
+  };
+  const uint8_t bld = g::kMaskBias | g::kMaskLoss | g::kMaskDeriv;
+  EXPECT_EQ(load(60, m), expect(bld, g::kActRelu, 0, false, true));
+  EXPECT_EQ(load(70, m), expect(bld, g::kActLeakyRelu, 1, false, true));
+  EXPECT_EQ(load(80, m), expect(g::kMaskDeriv, g::kActRelu, 0, true, false));
+  EXPECT_EQ(load(90, m), expect(g::kMaskDeriv, g::kActLeakyRelu, 2, true, false));
+  // The zero lanes really took g: ReLU zeroes them, whatever x3 was.
+  for (int r = 0; r < m; ++r) EXPECT_EQ(load(80 + r, 1)(0, r % kDim), 0) << "row " << r;
+}
+
+// `seed` reseeds the stochastic rounding (docs/architecture.md, gradient-descent unit): the
+// same stochastic update after two different seeds moves the weights differently, and the
+// RTL follows the golden model's LFSRs every cycle. A seed equal to the reset seed (1)
+// reproduces the update of a program without seed.
+TEST_F(Tpu, SeedChangesTheStochasticUpdate) {
+  const int count = 8;
+  const Rows theta = random_rows(count, -4096, 4096), grad = random_rows(count, -2048, 2048);
+  const auto update = [&](const std::string& seed) {
+    tb_->reset();
+    store(0, theta);
+    store(20, grad);
+    cycles_to_done(seed + "sgd 0, 20, count=" + std::to_string(count) + ", lr=3q, stochastic\nhalt\n");
+    return load(0, count);
+  };
+  const Rows a = update("seed 0x12345678\n"), b = update("seed 0x9abcdef0\n");
+  const Rows none = update(""), one = update("seed 0x00000001\n");
+  EXPECT_NE(a, b) << "two seeds, the same update";
+  EXPECT_EQ(none, one) << "reset seeds as if seed 1";
+  EXPECT_NE(a, theta) << "the update moved nothing";
+}
+
+TEST_F(Tpu, BufferErrorHaltsOnTheFirstRunningCycle) {
+  using tpu::runtime::Status;
+  tb_->load_program(assemble("sync\nnop\nhalt\n"));
+  const Rows before = random_rows(4, -32768, 32767);
+  store(0, before);
+  bool err = false;
+  tb_->host(Space::kBuffer, false, kUbDepth, {}, &err);
+  EXPECT_TRUE(err) << "a read past the buffer";
+  EXPECT_EQ(tb_->run(), State::kSync) << "the start clears the buffer's error from before";
+  EXPECT_EQ(tb_->status().err, Error::kNone);
+  err = false;
+  tb_->host(Space::kBuffer, true, kUbDepth + 44, tb_->row_words(std::vector<int32_t>(kDim, 7)),
+            &err);
+  EXPECT_TRUE(err) << "a write past the buffer";
+  EXPECT_EQ(tb_->status().state, State::kSync) << "in Sync the buffer's error does not count";
+  tb_->resume();
+  EXPECT_EQ(tb_->run_on(), State::kError);
+  EXPECT_EQ(tb_->status(), (Status{1, State::kError, Error::kBuffer}))
+      << "on the nop that did not issue";
+  EXPECT_EQ(load(0, 4), before);
+  EXPECT_EQ(tb_->run(), State::kSync) << "a new start clears the error";
+  EXPECT_EQ(tb_->status().err, Error::kNone);
 }
 
 // The XOR network's forward pass with the predecessor's initialisation, against a float
