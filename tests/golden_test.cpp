@@ -18,6 +18,7 @@
 #include "golden/pe_model.hpp"
 #include "golden/reference.hpp"
 #include "golden/systolic_array_model.hpp"
+#include "tb/seed.hpp"
 
 namespace tpu::golden {
 namespace {
@@ -446,9 +447,7 @@ TEST(Reference, RealConversions) {
 // the next tile's rows 0..N-1"). Every output row must come out exactly 2N cycles after its
 // input row and equal the reference product. The seed is printed; TPU_SEED replays it.
 TEST(SystolicArray, MatchesReferenceOnRandomTiles) {
-  const char* env = std::getenv("TPU_SEED");
-  const uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 0) : std::random_device{}();
-  std::cout << "TPU_SEED=" << seed << "\n";
+  const uint64_t seed = tpu::tb::test_seed("SystolicArray.MatchesReferenceOnRandomTiles");
   SCOPED_TRACE("TPU_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
   const auto uniform = [&rng](int lo, int hi) {
