@@ -40,7 +40,7 @@ done
 cd "$(dirname "$0")/.."
 case "$board" in
   icebreaker) top=icebreaker_top; device=(--up5k --package sg48); icetime_dev=(-d up5k -P sg48);
-              chipdb=5k ;;
+              chipdb=5k; chipdb_flag=-5 ;;
   *) echo "fpga.sh: unknown board '$board' (known: icebreaker)" >&2; exit 2 ;;
 esac
 board_list=rtl/board/$board.f
@@ -99,12 +99,20 @@ if [ -f "$out/$board.asc" ]; then
        >"$out/icetime.log" 2>&1; then
     if grep -q "chipdb" "$out/icetime.log" && command -v icebox_chipdb >/dev/null; then
       if [ ! -s "$out/chipdb-$chipdb.txt" ]; then
-        echo "fpga: no icetime chip database installed: icebox_chipdb -$chipdb (once)"
-        icebox_chipdb "-$chipdb" >"$out/chipdb-$chipdb.txt.tmp" \
-          && mv "$out/chipdb-$chipdb.txt.tmp" "$out/chipdb-$chipdb.txt"
+        echo "fpga: no icetime chip database installed: icebox_chipdb $chipdb_flag (once)"
+        # icebox_chipdb prints its usage and exits 0 on a bad option: keep only a database.
+        if icebox_chipdb "$chipdb_flag" >"$out/chipdb-$chipdb.txt.tmp" \
+           && grep -q '^\.device' "$out/chipdb-$chipdb.txt.tmp"; then
+          mv "$out/chipdb-$chipdb.txt.tmp" "$out/chipdb-$chipdb.txt"
+        else
+          echo "fpga: icebox_chipdb $chipdb_flag made no chip database; no icetime estimate" >&2
+          rm -f "$out/chipdb-$chipdb.txt.tmp"
+        fi
       fi
-      icetime "${icetime_dev[@]}" -mt -C "$out/chipdb-$chipdb.txt" -r "$out/icetime.txt" \
-        "$out/$board.asc" >"$out/icetime.log" 2>&1 || true
+      if [ -s "$out/chipdb-$chipdb.txt" ]; then
+        icetime "${icetime_dev[@]}" -mt -C "$out/chipdb-$chipdb.txt" -r "$out/icetime.txt" \
+          "$out/$board.asc" >"$out/icetime.log" 2>&1 || true
+      fi
     fi
   fi
   icetime_line=$(grep -E "Total path delay" "$out/icetime.txt" | tail -1 | sed 's/^ *//' || true)

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libeigen3-dev   # testbenches and the golden model's reference math
   gtkwave                      # waveform viewer (make waves)
   yosys nextpnr-ice40 fpga-icestorm  # synthesis and place-and-route for iCE40
+  fpga-icestorm-chipdb         # the chip databases icetime reads (timing estimate)
   z3                           # solver for yosys-smtbmc formal checks
   gnuplot-nox                  # the loss curve of the training demo
   libcli11-dev                 # command lines of the tools (CLI11)
