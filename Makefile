@@ -15,7 +15,7 @@ LINT_DIMS := 2 3 4 8 16
 LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
 SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit tpu
 
-.PHONY: all sim matmul digits test lint waves clean deps configure build synth bench help
+.PHONY: all sim matmul digits test lint waves clean deps configure build synth bench help formal
 
 all: test
 
@@ -32,6 +32,8 @@ help:
 	@echo "make fpga    the iCEBreaker bitstream (BOARD=icebreaker ARRAY=2): yosys, nextpnr,"
 	@echo "             icetime, icepack, and a report against FPGA_LUT_LIMIT (4500 LUT4) and"
 	@echo "             FPGA_FREQ (30 MHz); fails when the design misses either or does not fit"
+	@echo "make formal  prove the RTL's properties with yosys-smtbmc and z3 (BMC, k-induction;"
+	@echo "             formal/*_props.sv, scripts/formal.sh): a table of depths and results"
 	@echo "make flash   program the board with BUILD/fpga/BOARD.bin (iceprog or openFPGALoader)"
 	@echo "make clean   remove build output and waveforms"
 	@echo "make deps    install missing tools with apt (scripts/install-deps.sh)"
@@ -43,7 +45,8 @@ deps:
 	    || [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/eigen3/Eigen/Dense ] \
 	    || [ ! -f /usr/include/CLI/CLI.hpp ] || [ ! -f /usr/include/nlohmann/json.hpp ] \
 	    || ! command -v gnuplot >/dev/null || ! command -v nextpnr-ice40 >/dev/null \
-	    || ! command -v icepack >/dev/null; then \
+	    || ! command -v icepack >/dev/null || ! command -v z3 >/dev/null \
+	    || [ ! -f /usr/share/fpga-icestorm/chipdb/chipdb-5k.txt ]; then \
 	  bash scripts/install-deps.sh; \
 	fi
 
@@ -136,6 +139,11 @@ flash:
 	echo "flash: $$tool"; \
 	$$tool || { echo "flash: no board programmed: is the iCEBreaker plugged in (FTDI 0403:6010)" \
 	  "and its USB device readable by you (a udev rule, or root)?"; exit 1; }
+
+# Formal proofs (docs/testplan.md, scripts/formal.sh): every property to its depth, k-induction
+# where it closes; fails when one does not hold.
+formal: deps
+	bash scripts/formal.sh --jobs $(JOBS) $(BUILD)/formal
 
 # The Verilated TPUs at ArrayDim 2, 4, 8 and 16 (sim/CMakeLists.txt) are built only here.
 bench: configure
