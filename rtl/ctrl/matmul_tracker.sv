@@ -97,6 +97,10 @@ module matmul_tracker #(
   logic [WriteAge-1:0] issued_q;  // bit k: a matmul of age k+1
   logic [CW-1:0]       wr_left_q; // rows the current result write still takes, then retire
   logic side_ev, side_pre, vpu_ev, wr_ev, wr_pre, retire;
+  logic          retire_q;       // wr_left_q == 1, kept as a flip-flop
+  logic [S-1:0]  retire_oh_q;    // bit s: entry s retires this cycle (retire_q, ret_ptr_q == s)
+  logic          retire_d;
+  logic [PW-1:0] ret_ptr_d;
 
   // Each event's entry is read a cycle early (side_pre, wr_pre, vpu_ev) into registers, so
   // that the commands leave from flip-flops; an entry is complete from the cycle after its
@@ -106,7 +110,11 @@ module matmul_tracker #(
   assign vpu_ev   = issued_q[VpuAge - 2];   // one cycle early: the register is ready at VpuAge
   assign wr_ev    = issued_q[WriteAge - 1];
   assign wr_pre   = issued_q[WriteAge - 2];
-  assign retire   = wr_left_q == CW'(1);
+  // The retire decision comes from flip-flops (the hazard test reads it): wr_left_q is 1 in
+  // the next cycle when a write of one row starts now, or two rows are left and none starts.
+  assign retire    = retire_q;
+  assign retire_d  = wr_ev ? wr_rows_q == CW'(1) : wr_left_q == CW'(2);
+  assign ret_ptr_d = retire ? next_ptr(ret_ptr_q) : ret_ptr_q;
 
   logic use_bias, use_side;
   assign use_bias = cfg_i.mask[tpu_pkg::MaskBias];
@@ -134,13 +142,15 @@ module matmul_tracker #(
       ret_ptr_q    <= '0;
       issued_q     <= '0;
       wr_left_q    <= '0;
+      retire_q     <= 1'b0;
+      retire_oh_q  <= '0;
     end else begin
       // Per entry (a variable part-select on the left would cost a shifter per field). The
       // free entry a matmul would take follows the inputs whether or not one issues, so that
       // only its valid bit waits for the issue (a short path from the hazard test).
       for (int s = 0; s < S; s++) begin
         if (e_valid_q[s]) e_age_out_q[s*RawW +: RawW] <= e_age_out_q[s*RawW +: RawW] + RawW'(1);
-        if (retire && 32'(ret_ptr_q) == s) e_valid_q[s] <= 1'b0;
+        if (retire_oh_q[s]) e_valid_q[s] <= 1'b0;
         if (issue_i && 32'(alloc_q) == s) e_valid_q[s] <= 1'b1;
         if (!e_valid_q[s] && 32'(alloc_q) == s) begin
           e_acc_q[s]                  <= bias_step_i;
@@ -156,7 +166,9 @@ module matmul_tracker #(
           e_cfg_q[s*CfgW +: CfgW]     <= cfg_i;
         end
       end
-      if (retire)  ret_ptr_q <= next_ptr(ret_ptr_q);
+      ret_ptr_q   <= ret_ptr_d;
+      retire_q    <= retire_d;
+      for (int s = 0; s < S; s++) retire_oh_q[s] <= retire_d && 32'(ret_ptr_d) == s;
       if (issue_i) alloc_q   <= next_ptr(alloc_q);
       issued_q <= {issued_q[WriteAge-2:0], issue_i};
       if (side_pre) side_ptr_q <= next_ptr(side_ptr_q);
@@ -284,7 +296,7 @@ module matmul_tracker #(
       o        = e_out_q[s*AW +: AW];
       o_last   = e_last_q[s*AW +: AW];
       age_out  = e_age_out_q[s*RawW +: RawW];
-      retiring = retire && 32'(ret_ptr_q) == s;
+      retiring = retire_oh_q[s];
       if (e_valid_q[s] && rd_first_i <= o_last && o <= rd_last_i && age_out <= rd_lim_i
           && !(rd_block_i && retiring)) begin
         raw_rd_o = 1'b1;
@@ -299,6 +311,13 @@ module matmul_tracker #(
   end
 
 `ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (retire_q == (wr_left_q == CW'(1)))
+        else $error("matmul_tracker: retire_q differs from wr_left_q == 1");
+    end
+  end
+
   initial begin
     if (MaxInFlight < 2) $fatal(1, "matmul_tracker: MaxInFlight %0d is below 2", MaxInFlight);
   end
