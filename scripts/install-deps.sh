@@ -15,6 +15,7 @@ packages=(
   gnuplot-nox                  # the loss curve of the training demo
   libcli11-dev                 # command lines of the tools (CLI11)
   nlohmann-json3-dev           # model files and memory maps (nlohmann-json)
+  parallel                     # make fuzz: random-program soaks sharded over processes or hosts
 )
 
 missing=()

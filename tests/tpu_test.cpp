@@ -6,6 +6,10 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,6 +21,7 @@
 #include "golden/vpu_model.hpp"
 #include "sw/asm/assembler.hpp"
 #include "sim/xor_runner.hpp"
+#include "tb/program_gen.hpp"
 #include "tb/seed.hpp"
 #include "tb/tpu_tb.hpp"
 #include "test_support.hpp"
@@ -314,13 +319,17 @@ TEST_F(Tpu, VpuSideAndBiasRowsThroughAddressRegisters) {
   const std::string n = std::to_string(kDim);
   const Rows x = random_rows(s * kDim, -600, 600), w = random_rows(kDim, -300, 300);
   const Rows y = random_rows(s * kDim, -2000, 2000), bias = random_rows(1, -2000, 2000);
+  const int kW = s * kDim, kY = kW + kDim;  // X at row 0; Y ends at row 55 at ArrayDim 8
+  ASSERT_LT(kY + s * kDim, 57);
   store(0, x);
-  store(16, w);
-  store(24, y);
+  store(kW, w);
+  store(kY, y);
   store(57, bias);  // row 50 + a2
   const Rows before = snapshot();
-  tb_->load_program(assemble("loadw 16, rows=" + n + "\nseta a2, 7\nloop " + std::to_string(s) +
-                             "\nvpu mask=bias+loss, batch=2, bias=a2+50, side=a1+24\nadda a1, " +
+  tb_->load_program(assemble("loadw " + std::to_string(kW) + ", rows=" + n +
+                             "\nseta a2, 7\nloop " + std::to_string(s) +
+                             "\nvpu mask=bias+loss, batch=2, bias=a2+50, side=a1+" +
+                             std::to_string(kY) + "\nadda a1, " +
                              n + "\nmatmul a3+0, a3+70, rows=" + n + ", k=" + n + ", n=" + n +
                              "\nadda a3, " + n + "\nendl\nhalt\n"));
   EXPECT_EQ(tb_->run(), State::kDone);
@@ -722,6 +731,106 @@ TEST_F(Tpu, BufferErrorHaltsOnTheFirstRunningCycle) {
   EXPECT_EQ(load(0, 4), before);
   EXPECT_EQ(tb_->run(), State::kSync) << "a new start clears the error";
   EXPECT_EQ(tb_->status().err, Error::kNone);
+}
+
+// --- Constrained-random programs (tb/program_gen.hpp) ----------------------------------------
+// Random programs of every instruction form (loadw and matmul plain and transposed, through
+// address registers or not; vpu configurations with every mask; sgd plain and stochastic; seed;
+// seta/adda; loops nested up to two deep that walk a register; sync), over random data with
+// saturating values; about 15% carry one random word that is probably illegal, and 5% run off
+// the end of the program (ErrPc). Each runs on the RTL from a start to Done or Error, every cycle
+// compared with the golden model (the fixture); at each Sync the host reads a row, writes one,
+// tries a start (refused while in Sync) and continues. Every 25 programs the buffer is read back
+// whole and refilled with fresh data.
+//
+// TPU_PROGRAMS=<n> sets the number (default kDefaultPrograms; `make fuzz` sets it); a failure
+// stops at the first program that differs, prints it as assembly with its index and the seed,
+// and writes it to random-program-<seed>-<index>.s; TPU_SEED=<seed> (and TPU_TRACE=1 for a VCD of
+// the run) with --gtest_filter replays it.
+constexpr int kDefaultPrograms = TPU_RANDOM_PROGRAMS;
+
+int programs_to_run() {
+  const char* env = std::getenv("TPU_PROGRAMS");
+  if (env == nullptr || *env == '\0') return kDefaultPrograms;
+  char* end = nullptr;
+  const long n = std::strtol(env, &end, 10);
+  if (*end != '\0' || n < 0 || n > 100'000'000) {
+    throw std::invalid_argument(std::string("TPU_PROGRAMS='") + env +
+                                "': want a number of programs (0 .. 100000000)");
+  }
+  return static_cast<int>(n);
+}
+
+TEST_F(Tpu, RandomProgramsInLockstep) {
+  namespace prog = tpu::tb::prog;
+  const uint64_t seed = tpu::tb::test_seed(test_name());  // rng_ starts from it (SetUp)
+  const int programs = programs_to_run();
+  constexpr uint64_t kMaxCycles = 2'000'000;
+  int ended[8] = {}, syncs = 0, with_bad_word = 0;
+  uint64_t cycles = 0, host_rows = 0;
+  std::uniform_int_distribution<int> any_row(0, kUbDepth - 1);
+  const auto refill = [&] {
+    for (int r = 0; r < kUbDepth; ++r) (void)tb_->read_row(r);  // compared with the golden model
+    const std::vector<prog::Row> data = prog::random_data(rng_, kDim, kUbDepth);
+    for (int r = 0; r < kUbDepth; ++r) tb_->write_row(r, data[static_cast<std::size_t>(r)]);
+  };
+  for (int i = 0; i < programs; ++i) {
+    if (i % 25 == 0) refill();
+    prog::ProgramGenerator gen(rng_, kDim, kUbDepth);
+    prog::Words p = gen.program();
+    while (p.size() > static_cast<std::size_t>(kImemDepth)) p = gen.program();  // fits the memory
+    const std::string listing = tpu::assembler::disassemble(p);
+    const auto fail = [&](const std::string& why) {
+      const std::string file =
+          "random-program-" + std::to_string(seed) + "-" + std::to_string(i) + ".s";
+      std::ofstream(file) << "; " << test_name() << " TPU_SEED=" << seed << ", program " << i
+                          << ": " << why << "\n"
+                          << listing;
+      ADD_FAILURE() << "program " << i << " of TPU_SEED=" << seed << ": " << why << " (written to "
+                    << file << ")\n"
+                    << listing << tb_->log().report();
+    };
+    tb_->load_program(p);
+    const bool runs_off = p.back() != prog::op(tpu::isa::Opcode::kHalt);
+    if (runs_off) {  // nops to the end, so that the PC runs past the memory (ErrPc)
+      for (int a = static_cast<int>(p.size()); a < kImemDepth; ++a) {
+        tb_->write_instr(static_cast<uint32_t>(a), prog::op(tpu::isa::Opcode::kNop));
+      }
+    }
+    with_bad_word += std::any_of(p.begin(), p.end(), [](uint64_t w) {
+      return !tpu::isa::decode(w).has_value();
+    });
+    State s;
+    try {
+      s = tb_->run(kMaxCycles);
+      while (s == State::kSync) {
+        ++syncs;
+        bool err = false;
+        (void)tb_->host(Space::kBuffer, false, static_cast<uint32_t>(any_row(rng_)), {}, &err);
+        const prog::Row row = prog::random_data(rng_, kDim, 1)[0];
+        tb_->host(Space::kBuffer, true, static_cast<uint32_t>(any_row(rng_)), tb_->row_words(row),
+                  &err);
+        host_rows += 2;
+        tb_->host(Space::kCsr, true, 0, {1}, &err);
+        if (!err) return fail("a start was accepted in Sync");
+        tb_->resume();
+        s = tb_->run_on(kMaxCycles);
+      }
+    } catch (const tpu::runtime::DeviceError& e) {
+      return fail(e.what());
+    }
+    if (tb_->log().count() != 0) return fail("the RTL and the golden model differ");
+    if (s != State::kDone && s != State::kError) return fail("stopped in an unexpected state");
+    ++ended[static_cast<int>(s) & 7];
+    cycles += tb_->csr(1);
+  }
+  refill();
+  std::cout << "[ random   ] " << programs << " programs at ArrayDim " << kDim << ", UbDepth "
+            << kUbDepth << ", MaxInFlight " << kMaxInFlight << " (TPU_SEED=" << seed << "): "
+            << cycles << " cycles run, " << ended[static_cast<int>(State::kDone)] << " Done, "
+            << ended[static_cast<int>(State::kError)] << " Error (" << with_bad_word
+            << " programs hold a word decode rejects), " << syncs << " syncs, " << host_rows
+            << " host rows at syncs" << std::endl;
 }
 
 // The XOR network's forward pass with the predecessor's initialisation, against a float
