@@ -121,7 +121,7 @@ module icebreaker_top #(
   logic [TickW-1:0] tick_q   = '0;
   logic             por_done_q = 1'b0;
   logic             rst_async_n;
-  logic [1:0]       rst_sync_q;
+  logic [1:0]       rst_sync_q = '0;  // the bitstream's too: in reset from the first cycle
   logic             rst_n;
 
   always_ff @(posedge clk) begin

@@ -25,8 +25,8 @@ module ram_1r1w #(
 );
   logic [Width-1:0]     mem_q [Depth];
   logic [Width-1:0]     rdata_q;
-  // No reset, like the RAM: the FPGA's flops start at 0 (no write pending), and so does a
-  // Verilated model.
+  // No reset, like the RAM: the FPGA's flops start at 0 (no write pending; the initial block
+  // below says so for simulation).
   logic                 we_q;
   logic [AddrWidth-1:0] waddr_q;
   logic [Width-1:0]     wdata_q;
@@ -43,4 +43,15 @@ module ram_1r1w #(
   end
 
   assign rdata_o = rdata_q;
+
+`ifndef SYNTHESIS
+  // Power-up state (docs/architecture.md, "Unified buffer"): the iCE40's block RAM and flops
+  // are configured to zeros, so the memory holds zeros and no write is pending until the first
+  // edge. Stated here for simulation, so that a model built with --x-initial unique (make
+  // xcheck) starts where the FPGA does; synthesis gets the same from the device.
+  initial begin
+    for (int i = 0; i < Depth; i++) mem_q[i] = '0;
+    we_q = 1'b0;
+  end
+`endif
 endmodule
