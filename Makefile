@@ -15,7 +15,7 @@ LINT_DIMS := 2 3 4 8 16
 LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
 SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit tpu
 
-.PHONY: all sim matmul digits test lint waves clean deps configure build synth bench help formal
+.PHONY: all sim matmul digits test lint waves clean deps configure build synth bench help formal fuzz xcheck coverage
 
 all: test
 
@@ -34,6 +34,12 @@ help:
 	@echo "             FPGA_FREQ (30 MHz); fails when the design misses either or does not fit"
 	@echo "make formal  prove the RTL's properties with yosys-smtbmc and z3 (BMC, k-induction;"
 	@echo "             formal/*_props.sv, scripts/formal.sh): a table of depths and results"
+	@echo "make fuzz    random programs on the RTL against the golden model under fresh seeds"
+	@echo "             (SEEDS=4 per configuration, PROGRAMS=2000 per run, JOBS at once; GNU parallel)"
+	@echo "make xcheck  the RTL tests built with --x-assign/--x-initial unique, run under random"
+	@echo "             initial values from three seeds (XSEEDS), in BUILD-x"
+	@echo "make coverage  line, branch and toggle coverage of rtl/ from every RTL test (BUILD-cov):"
+	@echo "             a table per file and an HTML report (genhtml); COVERAGE_MIN=pct fails below it"
 	@echo "make flash   program the board with BUILD/fpga/BOARD.bin (iceprog or openFPGALoader)"
 	@echo "make clean   remove build output and waveforms"
 	@echo "make deps    install missing tools with apt (scripts/install-deps.sh)"
@@ -46,6 +52,7 @@ deps:
 	    || [ ! -f /usr/include/CLI/CLI.hpp ] || [ ! -f /usr/include/nlohmann/json.hpp ] \
 	    || ! command -v gnuplot >/dev/null || ! command -v nextpnr-ice40 >/dev/null \
 	    || ! command -v icepack >/dev/null || ! command -v z3 >/dev/null \
+	    || ! command -v parallel >/dev/null || ! command -v genhtml >/dev/null \
 	    || [ ! -f /usr/share/fpga-icestorm/chipdb/chipdb-5k.txt ]; then \
 	  bash scripts/install-deps.sh; \
 	fi
@@ -145,10 +152,39 @@ flash:
 formal: deps
 	bash scripts/formal.sh --jobs $(JOBS) $(BUILD)/formal
 
+# Random-program soak (scripts/fuzz.sh): every tpu_test configuration under SEEDS fresh seeds,
+# PROGRAMS programs each, JOBS runs at once through GNU parallel.
+SEEDS    ?= 4
+PROGRAMS ?= 2000
+fuzz: configure
+	cmake --build $(BUILD) -j $(JOBS) --target tpu_test_2 tpu_test_4 tpu_test_8 tpu_test_board
+	bash scripts/fuzz.sh -s $(SEEDS) -j $(JOBS) -p $(PROGRAMS) $(BUILD)
+
+# X robustness (docs/testplan.md): the RTL tests at ArrayDim 2 and the board's parameters,
+# Verilated with --x-assign unique --x-initial unique, under TPU_RAND_RESET=2 with each seed.
+XBUILD   ?= $(BUILD)-x
+XSEEDS   ?= 1 2 3
+XTARGETS := pe_test array_test_2 ub_test_2 ub_tpu_test_2 vpu_test_2 sgd_test_2 tpu_test_2 \
+            tpu_test_board board_test uart_bridge_test_2
+XTESTS   := ^(pe|array2|ub2|ub2s|vpu2|sgd2|tpu2|tpuboard|board|uart_bridge2)\.
+xcheck: deps
+	cmake -S . -B $(XBUILD) -DTPU_SIM_ARRAY=$(ARRAY) -DTPU_X_UNIQUE=ON $(CMAKE_ARGS)
+	cmake --build $(XBUILD) -j $(JOBS) --target $(XTARGETS)
+	@for s in $(XSEEDS); do log=$(XBUILD)/xcheck-seed$$s.log; \
+	  echo "xcheck: TPU_RAND_RESET=2 TPU_RAND_SEED=$$s (log: $$log)"; \
+	  TPU_RAND_RESET=2 TPU_RAND_SEED=$$s ctest --test-dir $(XBUILD) -j $(JOBS) \
+	    -R '$(XTESTS)' --output-on-failure >$$log 2>&1 || { cat $$log; exit 1; }; \
+	  tail -n 3 $$log; done
+
+# Coverage (scripts/coverage.sh): every RTL test Verilated with --coverage-line/toggle in
+# BUILD-cov, the points merged, BUILD-cov/coverage/html and a table per RTL file.
+coverage: deps
+	bash scripts/coverage.sh -j $(JOBS) $(if $(COVERAGE_MIN),--min-line $(COVERAGE_MIN)) $(BUILD)-cov
+
 # The Verilated TPUs at ArrayDim 2, 4, 8 and 16 (sim/CMakeLists.txt) are built only here.
 bench: configure
 	cmake --build $(BUILD) -j $(JOBS) --target tpu_bench
 	@$(BUILD)/sim/tpu_bench --csv $(BUILD)/bench/bench.csv
 
 clean:
-	rm -rf $(BUILD) waves/*.vcd waves/*.fst
+	rm -rf $(BUILD) $(BUILD)-x $(BUILD)-cov waves/*.vcd waves/*.fst

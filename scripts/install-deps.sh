@@ -16,6 +16,7 @@ packages=(
   libcli11-dev                 # command lines of the tools (CLI11)
   nlohmann-json3-dev           # model files and memory maps (nlohmann-json)
   parallel                     # make fuzz: random-program soaks sharded over processes or hosts
+  lcov                         # make coverage: the HTML report (genhtml)
 )
 
 missing=()

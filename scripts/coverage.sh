@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# RTL coverage (make coverage): builds every RTL test with Verilator's line, branch and toggle
+# coverage (cmake -DTPU_COVERAGE=ON), runs them (the directed tests and the random programs;
+# not the 20-seed XOR training run; 1,000 random programs per configuration unless
+# TPU_PROGRAMS says otherwise), merges the points with
+# verilator_coverage, writes an lcov report (genhtml) and prints a table per RTL file.
+#
+# Usage: scripts/coverage.sh [-j JOBS] [--min-line PCT] [BUILD_DIR]
+#   BUILD_DIR    the coverage build (default build-cov); the report is BUILD_DIR/coverage/html
+#   -j JOBS      build and test jobs (default: the number of CPUs)
+#   --min-line   fail when a file's line coverage is below PCT (default: report only)
+# Exit status: 0 when the tests pass (and every file reaches --min-line), 1 otherwise, 2 on a
+# bad command line.
+set -euo pipefail
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+
+jobs=$(nproc 2>/dev/null || echo 2)
+min_line=""
+build=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -j) jobs=${2:?}; shift 2 ;;
+    --min-line) min_line=${2:?}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    -*) echo "coverage.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+    *) [ -z "$build" ] || { usage >&2; exit 2; }; build=$1; shift ;;
+  esac
+done
+build=${build:-build-cov}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# Every test binary with a Verilated model (tests/CMakeLists.txt, tests/*.cmake).
+targets=(pe_test isa_test board_test runtime_test)
+for n in 2 4 8 16; do targets+=("array_test_$n"); done
+for n in 2 4 8; do targets+=("ub_test_$n" "ub_tpu_test_$n" "vpu_test_$n" "sgd_test_$n"); done
+for c in 2 4 8 board; do targets+=("tpu_test_$c"); done
+for n in 2 8; do targets+=("uart_bridge_test_$n"); done
+tests='^(pe|isa|board|runtime|array[0-9]+|ub[0-9]+s?|vpu[0-9]+|sgd[0-9]+|tpu[0-9a-z]+|uart_bridge[0-9]+)\.'
+
+cmake -S . -B "$build" -DTPU_COVERAGE=ON >/dev/null
+cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+
+out=$build/coverage
+rm -rf "$out"
+mkdir -p "$out/points"
+rc=0
+# Coverage slows the models about fivefold: 1,000 random programs per configuration here.
+TPU_COVERAGE_DIR=$out/points TPU_PROGRAMS=${TPU_PROGRAMS:-1000} ctest --test-dir "$build" -j "$jobs" -R "$tests" \
+  --output-on-failure >"$out/ctest.log" 2>&1 || rc=1
+tail -n 3 "$out/ctest.log"
+if [ "$rc" != 0 ]; then
+  grep -E "Failed|\*\*\*" "$out/ctest.log" | head -20
+  echo "coverage: tests failed (log: $out/ctest.log)"
+fi
+
+# Merge (in batches: thousands of files), then the lcov report and the table.
+find "$out/points" -name '*.dat' >"$out/files.txt"
+if [ ! -s "$out/files.txt" ]; then
+  echo "coverage: no coverage points were written (is the build made with -DTPU_COVERAGE=ON?)" >&2
+  exit 1
+fi
+split -l 200 "$out/files.txt" "$out/batch."
+i=0
+for b in "$out"/batch.*; do
+  xargs verilator_coverage --write "$out/part$i.dat" <"$b"
+  i=$((i + 1))
+done
+verilator_coverage --write "$out/merged.dat" "$out"/part*.dat
+verilator_coverage --write-info "$out/coverage.info" "$out/merged.dat"
+genhtml --quiet --output-directory "$out/html" --title "TPU RTL coverage" \
+  "$out/coverage.info" >"$out/genhtml.log" 2>&1 || echo "coverage: genhtml failed ($out/genhtml.log)"
+echo "coverage: $(wc -l <"$out/files.txt") coverage files merged; report: $out/html/index.html"
+table_args=("$out/merged.dat" --root "$root")
+[ -n "$min_line" ] && table_args+=(--min-line "$min_line")
+python3 scripts/coverage_table.py "${table_args[@]}" | tee "$out/table.txt" || rc=1
+exit "$rc"
