@@ -56,9 +56,8 @@ command -v parallel >/dev/null || { echo "fuzz.sh: GNU parallel is missing (make
 build=$(cd "$build" && pwd)
 out=$build/fuzz
 mkdir -p "$out"
-# Fresh 63-bit seeds from the kernel's generator, one per run.
-mapfile -t seed_list < <(od -An -N$((8 * seeds)) -tu8 -w8 /dev/urandom | tr -d ' ' \
-                         | awk '{ print $1 % 9223372036854775807 }')
+# Fresh 64-bit seeds from the kernel's generator, one per run (decimal, as TPU_SEED takes them).
+mapfile -t seed_list < <(od -An -v -N$((8 * seeds)) -tu8 -w8 /dev/urandom | tr -d ' ')
 
 echo "fuzz: ${#cfgs[@]} configurations x $seeds seeds x $programs programs, $jobs at once" \
      "(logs: $out)"

@@ -62,13 +62,16 @@ const std::string kErrorPrelude =
 class Tpu : public ::testing::Test {
  protected:
   void SetUp() override {
-    rng_.seed(tpu::tb::test_seed(test_name()));
+    seed_ = tpu::tb::test_seed(test_name());
+    rng_.seed(seed_);
     tb_ = std::make_unique<Tb>(kDim, kUbDepth, kImemDepth,
                                "tpu" + std::to_string(kDim) + "_" + test_name(), false, true,
                                kMaxInFlight);
     tb_->reset();
   }
-  void TearDown() override { EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report(); }
+  void TearDown() override {
+    if (tb_) EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report();  // none if SetUp threw
+  }
 
   Rows random_rows(int rows, int32_t lo, int32_t hi) {
     return tpu::test::random_rows(rng_, rows, kDim, lo, hi);
@@ -103,6 +106,7 @@ class Tpu : public ::testing::Test {
     return tb_->csr(1);
   }
 
+  uint64_t seed_ = 0;
   std::mt19937_64 rng_;
   std::unique_ptr<Tb> tb_;
 };
@@ -763,7 +767,7 @@ int programs_to_run() {
 
 TEST_F(Tpu, RandomProgramsInLockstep) {
   namespace prog = tpu::tb::prog;
-  const uint64_t seed = tpu::tb::test_seed(test_name());  // rng_ starts from it (SetUp)
+  const uint64_t seed = seed_;  // rng_ starts from it (SetUp)
   const int programs = programs_to_run();
   constexpr uint64_t kMaxCycles = 2'000'000;
   int ended[8] = {}, syncs = 0, with_bad_word = 0;
