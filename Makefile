@@ -15,7 +15,7 @@ LINT_DIMS := 2 3 4 8 16
 LINT_TOPS := systolic_array vpu unified_buffer sgd_unit control_unit tpu sgd_system
 SYNTH_TOPS := systolic_array vpu unified_buffer sgd_unit tpu
 
-.PHONY: all sim matmul digits test lint waves clean deps configure build synth bench help formal fuzz xcheck coverage
+.PHONY: all sim matmul digits test lint waves clean deps configure build synth bench help formal fuzz xcheck coverage sanitize
 
 all: test
 
@@ -40,6 +40,8 @@ help:
 	@echo "             initial values from three seeds (XSEEDS), in BUILD-x"
 	@echo "make coverage  line, branch and toggle coverage of rtl/ from every RTL test (BUILD-cov):"
 	@echo "             a table per file and an HTML report (genhtml); COVERAGE_MIN=pct fails below it"
+	@echo "make sanitize  the tests without a Verilated model (assembler and model-reader fuzzing,"
+	@echo "             compiler, golden models) under ASan and UBSan, in BUILD-asan"
 	@echo "make flash   program the board with BUILD/fpga/BOARD.bin (iceprog or openFPGALoader)"
 	@echo "make clean   remove build output and waveforms"
 	@echo "make deps    install missing tools with apt (scripts/install-deps.sh)"
@@ -176,6 +178,17 @@ xcheck: deps
 	    -R '$(XTESTS)' --output-on-failure >$$log 2>&1 || { cat $$log; exit 1; }; \
 	  tail -n 3 $$log; done
 
+# The C++ that reads what users write, and the golden models, under AddressSanitizer and
+# UndefinedBehaviorSanitizer (the Verilated models are left out: slow, and generated).
+SBUILD   ?= $(BUILD)-asan
+STARGETS := input_fuzz_test asm_test compiler_test golden_test golden_units_test tpu-as tpu-dis tpu-cc \
+            golden_tpu_test golden_ub_test functional_test
+sanitize: deps
+	cmake -S . -B $(SBUILD) -DTPU_SANITIZE=ON $(CMAKE_ARGS)
+	cmake --build $(SBUILD) -j $(JOBS) --target $(STARGETS)
+	ctest --test-dir $(SBUILD) -j $(JOBS) -R '^(fuzz|asm|compiler|golden|functional)\.' \
+	  --output-on-failure
+
 # Coverage (scripts/coverage.sh): every RTL test Verilated with --coverage-line/toggle in
 # BUILD-cov, the points merged, BUILD-cov/coverage/html and a table per RTL file.
 coverage: deps
@@ -187,4 +200,4 @@ bench: configure
 	@$(BUILD)/sim/tpu_bench --csv $(BUILD)/bench/bench.csv
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-x $(BUILD)-cov waves/*.vcd waves/*.fst
+	rm -rf $(BUILD) $(BUILD)-x $(BUILD)-cov $(BUILD)-asan waves/*.vcd waves/*.fst

@@ -125,6 +125,12 @@ Model parse_model(const std::string& text, const std::string& filename) {
     const auto p = what.find("syntax error");
     throw ModelError(filename + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " +
                      (p == std::string::npos ? what : what.substr(p)));
+  } catch (const json::exception& e) {
+    // Not syntax: a number the parser cannot hold (out_of_range 406, "1e309"). nlohmann gives
+    // no position for it. Found by tests/input_fuzz_test.cpp.
+    std::string what = e.what();
+    const auto p = what.find("] ");
+    throw ModelError(filename + ": " + (p == std::string::npos ? what : what.substr(p + 2)));
   }
   Model m;
   m.source = filename;
