@@ -40,8 +40,8 @@ help:
 	@echo "             initial values from three seeds (XSEEDS), in BUILD-x"
 	@echo "make coverage  line, branch and toggle coverage of rtl/ from every RTL test (BUILD-cov):"
 	@echo "             a table per file and an HTML report (genhtml); COVERAGE_MIN=pct fails below it"
-	@echo "make sanitize  the tests without a Verilated model (assembler and model-reader fuzzing,"
-	@echo "             compiler, golden models) under ASan and UBSan, in BUILD-asan"
+	@echo "make sanitize  the assembler, model reader and compiler tests and their fuzzing under"
+	@echo "             ASan and UBSan, in BUILD-asan"
 	@echo "make flash   program the board with BUILD/fpga/BOARD.bin (iceprog or openFPGALoader)"
 	@echo "make clean   remove build output and waveforms"
 	@echo "make deps    install missing tools with apt (scripts/install-deps.sh)"
@@ -178,16 +178,19 @@ xcheck: deps
 	    -R '$(XTESTS)' --output-on-failure >$$log 2>&1 || { cat $$log; exit 1; }; \
 	  tail -n 3 $$log; done
 
-# The C++ that reads what users write, and the golden models, under AddressSanitizer and
-# UndefinedBehaviorSanitizer (the Verilated models are left out: slow, and generated).
-SBUILD   ?= $(BUILD)-asan
-STARGETS := input_fuzz_test asm_test compiler_test golden_test golden_units_test tpu-as tpu-dis tpu-cc \
-            golden_tpu_test golden_ub_test functional_test
+# The C++ that reads what users write (assembler, disassembler, model reader, compiler and their
+# command lines, and the fuzzing of the readers) under AddressSanitizer and
+# UndefinedBehaviorSanitizer. SAN_TESTS adds others (e.g. SAN_TESTS="golden functional" with
+# their targets in SAN_TARGETS).
+SBUILD      ?= $(BUILD)-asan
+SAN_TARGETS ?=
+SAN_TESTS   ?=
+STARGETS    := input_fuzz_test asm_test compiler_test tpu-as tpu-dis tpu-cc $(SAN_TARGETS)
+STESTS      := ^($(subst $(eval) ,|,$(strip fuzz asm compiler $(SAN_TESTS))))\.
 sanitize: deps
 	cmake -S . -B $(SBUILD) -DTPU_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(SBUILD) -j $(JOBS) --target $(STARGETS)
-	ctest --test-dir $(SBUILD) -j $(JOBS) -R '^(fuzz|asm|compiler|golden|functional)\.' \
-	  --output-on-failure
+	ctest --test-dir $(SBUILD) -j $(JOBS) -R '$(STESTS)' --output-on-failure
 
 # Coverage (scripts/coverage.sh): every RTL test Verilated with --coverage-line/toggle in
 # BUILD-cov, the points merged, BUILD-cov/coverage/html and a table per RTL file.
