@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Random-program soak (make fuzz): Tpu.RandomProgramsInLockstep of every tpu_test configuration
+# Random-program soak (make fuzz): Tpu.RandomProgramsInLockstep and the bad-program and bad-host
+# tests (TpuHostile.*, a tenth as many programs each: they run each one twice over the whole
+# buffer) of every tpu_test configuration
 # (tests/CMakeLists.txt: ArrayDim 2, 4, 8 and the board's parameters) under fresh seeds, each run a
 # job of GNU parallel, so that the same command spreads over hosts with parallel's own options
 # (FUZZ_PARALLEL_OPTS="-S host1,host2 --workdir ..." for its ssh mode; a Slurm array can run
@@ -13,13 +15,13 @@
 #   BUILD_DIR    the CMake build with tests/tpu_test_* built (default build)
 # A run that fails prints its seed, leaves the failing program as assembly in
 # BUILD_DIR/fuzz/<config>-<seed>/random-program-<seed>-<index>.s, and is replayed with
-#   TPU_SEED=<seed> TPU_PROGRAMS=<n> TPU_TRACE=1 BUILD_DIR/tests/tpu_test_<config> \
-#     --gtest_filter=Tpu.RandomProgramsInLockstep
+#   TPU_SEED=<seed> TPU_PROGRAMS=<n> TPU_HOSTILE_PROGRAMS=<n/10> TPU_TRACE=1 \
+#     BUILD_DIR/tests/tpu_test_<config> --gtest_filter=<the failing test>
 # (TPU_TRACE=1 writes the VCD of the run to waves/). Exit status: 0 when every run passed, 1
 # when one failed, 2 on a bad command line.
 set -euo pipefail
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 seeds=4
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -62,14 +64,15 @@ mapfile -t seed_list < <(od -An -v -N$((8 * seeds)) -tu8 -w8 /dev/urandom | tr -
 echo "fuzz: ${#cfgs[@]} configurations x $seeds seeds x $programs programs, $jobs at once" \
      "(logs: $out)"
 one_run() {  # config seed programs out
-  local dir=$4/$1-$2
+  local dir=$4/$1-$2 hostile=$(( $3 / 10 > 0 ? $3 / 10 : 1 ))
   mkdir -p "$dir" && cd "$dir"
-  if TPU_SEED=$2 TPU_PROGRAMS=$3 "$5/tests/tpu_test_$1" \
-       --gtest_filter=Tpu.RandomProgramsInLockstep >log.txt 2>&1; then
+  if TPU_SEED=$2 TPU_PROGRAMS=$3 TPU_HOSTILE_PROGRAMS=$hostile "$5/tests/tpu_test_$1" \
+       --gtest_filter='Tpu.RandomProgramsInLockstep:TpuHostile.*' >log.txt 2>&1; then
     echo "pass  tpu_test_$1 TPU_SEED=$2: $(grep -m1 '^\[ random' log.txt | sed 's/^\[ random   \] //')"
   else
     echo "FAIL  tpu_test_$1 TPU_SEED=$2 (log: $dir/log.txt; replay: TPU_SEED=$2 TPU_PROGRAMS=$3" \
-         "$5/tests/tpu_test_$1 --gtest_filter=Tpu.RandomProgramsInLockstep)"
+         "TPU_HOSTILE_PROGRAMS=$hostile $5/tests/tpu_test_$1 --gtest_filter=$(grep -m1 -o \
+         '^\[  FAILED  \] [A-Za-z.]*' log.txt | sed 's/.* //'))"
     return 1
   fi
 }

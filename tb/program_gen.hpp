@@ -92,19 +92,33 @@ inline std::vector<Row> random_data(std::mt19937_64& rng, int dim, int depth) {
 
 // --- The generator. --------------------------------------------------------------------------
 
+// What a program may hold besides legal instructions and how it ends.
+struct ProgramOptions {
+  double bad_word = 0.15;  // chance of one random, probably illegal, word somewhere
+  double run_off = 0.05;   // chance of no halt at the end (the PC runs off: ErrPc)
+  bool halt = true;        // false: never a halt (the caller appends what it wants)
+  bool sync = true;        // false: a nop where a sync would be
+};
+
 // Writes legal programs (mostly; a few carry one random, probably illegal, word) of random
-// loadw, matmul, vpu, sgd, seed, seta/adda, loops and syncs over random rows.
+// loadw, matmul, vpu, sgd, seed, seta/adda, loops and syncs over random rows. The draws from
+// the random generator do not depend on the options, so one seed names the same programs
+// (less what the options leave out) whatever they are.
 class ProgramGenerator {
  public:
-  ProgramGenerator(std::mt19937_64& rng, int dim, int depth)
-      : rng_(rng), n_(static_cast<uint32_t>(dim)), depth_(static_cast<uint32_t>(depth)) {}
+  ProgramGenerator(std::mt19937_64& rng, int dim, int depth, ProgramOptions options = {})
+      : rng_(rng),
+        n_(static_cast<uint32_t>(dim)),
+        depth_(static_cast<uint32_t>(depth)),
+        options_(options) {}
 
   Words program() {
     words_.clear();
     areg_ = {0, 0, 0, 0};
+    range_ = {};
     loop_regs_.clear();
     const int length = rand(4, 30);
-    const int bad_at = chance(0.15) ? rand(0, length) : -1;
+    const int bad_at = chance(options_.bad_word) ? rand(0, length) : -1;
     for (int i = 0; i < length; ++i) {
       if (i == bad_at) words_.push_back(random_word());
       if (loop_regs_.empty() && chance(0.12)) {
@@ -113,9 +127,13 @@ class ProgramGenerator {
         emit_plain();
       }
     }
-    if (!chance(0.05)) words_.push_back(op(Opcode::kHalt));  // else run off the end: ErrPc
+    if (!chance(options_.run_off) && options_.halt) words_.push_back(op(Opcode::kHalt));
     return words_;
   }
+
+  // The value a3 holds at the end of the last program (it changes only outside loops; a1 and
+  // a2 are left wherever their loops walked them).
+  uint32_t a3() const { return areg_[3]; }
 
  private:
   // The range an address register can hold while the instruction runs: a fixed value outside
@@ -209,7 +227,7 @@ class ProgramGenerator {
         words_.push_back(op(Opcode::kNop));
       }
     } else if (p < 93) {
-      words_.push_back(op(Opcode::kSync));
+      words_.push_back(op(options_.sync ? Opcode::kSync : Opcode::kNop));
     } else {
       words_.push_back(op(Opcode::kNop));
     }
@@ -267,6 +285,7 @@ class ProgramGenerator {
   std::mt19937_64& rng_;
   uint32_t n_;
   uint32_t depth_;
+  ProgramOptions options_;
   Words words_;
   std::array<uint32_t, 4> areg_{};
   std::array<Range, 4> range_{};

@@ -1,6 +1,7 @@
-// The whole TPU at one configuration (TPU_ARRAY_DIM, TPU_UB_DEPTH, TPU_IMEM_DEPTH, TPU_MAX_IN_FLIGHT): programs assembled from text, loaded and
-// started through the host port, every cycle compared with the golden TPU model
-// (tb/tpu_tb.hpp lists what), and results checked against Eigen and float references.
+// The whole TPU at one configuration (tests/tpu_fixture.hpp): programs assembled from text,
+// loaded and started through the host port, every cycle compared with the golden TPU model
+// (tb/tpu_tb.hpp lists what), results checked against Eigen and float references, and random
+// programs in lockstep. Bad programs and bad hosts: tests/tpu_hostile_test.cpp.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -14,40 +15,28 @@
 #include <string>
 #include <vector>
 
-#include "Vtpu.h"
 #include "golden/isa.hpp"
 #include "golden/mlp_reference.hpp"
 #include "golden/reference.hpp"
 #include "golden/vpu_model.hpp"
-#include "sw/asm/assembler.hpp"
 #include "sim/xor_runner.hpp"
 #include "tb/program_gen.hpp"
-#include "tb/seed.hpp"
-#include "tb/tpu_tb.hpp"
-#include "test_support.hpp"
-
-#ifndef TPU_ARRAY_DIM
-#error "TPU_ARRAY_DIM must name the array size the model was Verilated with"
-#endif
+#include "tpu_fixture.hpp"
 
 namespace {
 
 using tpu::isa::Error;
 using tpu::isa::State;
 using tpu::tb::Space;
-using Tb = tpu::tb::TpuTb<Vtpu>;
+using Tb = tpu::test::TpuBench;
 using tpu::test::Rows;
 using tpu::test::test_name;
 
-// The Verilated model's parameters (tests/CMakeLists.txt).
-constexpr int kDim = TPU_ARRAY_DIM;
-constexpr int kUbDepth = TPU_UB_DEPTH;
-constexpr int kImemDepth = TPU_IMEM_DEPTH;
-constexpr int kMaxInFlight = TPU_MAX_IN_FLIGHT;
-
-std::vector<uint64_t> assemble(const std::string& text) {
-  return tpu::assembler::assemble(text, test_name() + ".s").words;
-}
+using tpu::test::assemble;
+using tpu::test::kDim;
+using tpu::test::kImemDepth;
+using tpu::test::kMaxInFlight;
+using tpu::test::kUbDepth;
 
 struct BadProgram {
   const char* name;
@@ -59,56 +48,12 @@ struct BadProgram {
 const std::string kErrorPrelude =
     "vpu mask=none\nloadw 20, rows=1\nmatmul 0, 30, rows=1, k=1, n=1\n";
 
-class Tpu : public ::testing::Test {
+class Tpu : public tpu::test::TpuFixture {
  protected:
-  void SetUp() override {
-    seed_ = tpu::tb::test_seed(test_name());
-    rng_.seed(seed_);
-    tb_ = std::make_unique<Tb>(kDim, kUbDepth, kImemDepth,
-                               "tpu" + std::to_string(kDim) + "_" + test_name(), false, true,
-                               kMaxInFlight);
-    tb_->reset();
-  }
-  void TearDown() override {
-    if (tb_) EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report();  // none if SetUp threw
-  }
-
-  Rows random_rows(int rows, int32_t lo, int32_t hi) {
-    return tpu::test::random_rows(rng_, rows, kDim, lo, hi);
-  }
-
-  void store(int at, const Rows& m) {
-    for (int r = 0; r < m.rows(); ++r) {
-      tb_->write_row(at + r, std::vector<int32_t>(m.row(r).begin(), m.row(r).end()));
-    }
-  }
-
-  Rows load(int at, int rows) {
-    Rows m(rows, kDim);
-    for (int r = 0; r < rows; ++r) {
-      const auto v = tb_->read_row(at + r);
-      for (int c = 0; c < kDim; ++c) m(r, c) = v[c];
-    }
-    return m;
-  }
-
-  Rows snapshot() { return load(0, kUbDepth); }
-
   // Runs each program from reset over a random buffer and expects it to halt with its
   // error at its PC, the buffer holding exactly what the instructions before it wrote:
   // every case starts with `kErrorPrelude`, whose one matmul writes row 30, lane 0.
   void expect_errors(const std::vector<BadProgram>& cases);
-
-  // The cycle counter (CSR 1) after running `text` to Done.
-  uint64_t cycles_to_done(const std::string& text) {
-    tb_->load_program(assemble(text));
-    EXPECT_EQ(tb_->run(), State::kDone);
-    return tb_->csr(1);
-  }
-
-  uint64_t seed_ = 0;
-  std::mt19937_64 rng_;
-  std::unique_ptr<Tb> tb_;
 };
 
 TEST_F(Tpu, HostReachesBufferInstructionMemoryAndRegisters) {
@@ -753,17 +698,7 @@ TEST_F(Tpu, BufferErrorHaltsOnTheFirstRunningCycle) {
 // the run) with --gtest_filter replays it.
 constexpr int kDefaultPrograms = TPU_RANDOM_PROGRAMS;
 
-int programs_to_run() {
-  const char* env = std::getenv("TPU_PROGRAMS");
-  if (env == nullptr || *env == '\0') return kDefaultPrograms;
-  char* end = nullptr;
-  const long n = std::strtol(env, &end, 10);
-  if (*end != '\0' || n < 0 || n > 100'000'000) {
-    throw std::invalid_argument(std::string("TPU_PROGRAMS='") + env +
-                                "': want a number of programs (0 .. 100000000)");
-  }
-  return static_cast<int>(n);
-}
+int programs_to_run() { return tpu::test::count_from_env("TPU_PROGRAMS", kDefaultPrograms); }
 
 TEST_F(Tpu, RandomProgramsInLockstep) {
   namespace prog = tpu::tb::prog;
