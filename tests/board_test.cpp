@@ -555,8 +555,8 @@ TEST(TtyLink, DeviceOverAPseudoTerminal) {
 using Board = tb::BoardTb<Vicebreaker_top>;
 
 constexpr tb::BoardParams kBoard{TPU_BOARD_ArrayDim,    TPU_BOARD_UbDepth,  TPU_BOARD_ImemDepth,
-                                 TPU_BOARD_MaxInFlight, TPU_BOARD_ClockMhz, TPU_BOARD_ClksPerBit,
-                                 TPU_BOARD_TimeoutClks};
+                                 TPU_BOARD_MaxInFlight, TPU_BOARD_ClockMhz, TPU_CLKS_PER_BIT,
+                                 TPU_TIMEOUT_CLKS};
 
 // The device's timing in board time: the quiet period twice TimeoutClks, a reply's margin
 // 20 TimeoutClks (only spent when a reply never comes).

@@ -57,7 +57,7 @@ void check(const std::vector<int>& units, Rounding rounding) {
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   d.x = Eigen::MatrixXd::NullaryExpr(rows, m.inputs, [&] { return u(rng); });
   d.y = Eigen::MatrixXd::NullaryExpr(rows, units.back(), [&] { return u(rng); });
-  const Compiled c = compile(m, Target{4, 256, 256}, DataShape{rows, 0});
+  const Compiled c = compile(m, Target{TPU_ARRAY_DIM, TPU_UB_DEPTH, TPU_IMEM_DEPTH}, DataShape{rows, 0});
   const auto p = init_params(m);
 
   tpu::runtime::ModelOptions o{4, 256, 256, true};

@@ -3,62 +3,27 @@
 // and the key values also checked against numbers worked out by hand.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
-#include <sstream>
+#include <string>
 
 #include "Vpe.h"
 #include "golden/pe_model.hpp"
-#include "tb/harness.hpp"
-#include "tb/seed.hpp"
+#include "tb/pe_tb.hpp"
+#include "tb/rtl_fixture.hpp"
 
 namespace {
 
 using tpu::golden::PeInputs;
-using tpu::golden::PeModel;
+using Tb = tpu::tb::PeTb<Vpe>;
 
 constexpr int kSumWidth = 33;  // the pe module's default: AccWidth + 1 guard bit
 
-int64_t sign_extend(uint64_t v, int width) {
-  if ((v >> (width - 1)) & 1) v |= ~uint64_t{0} << width;
-  return static_cast<int64_t>(v);
-}
-
-class PeTb {
- public:
-  explicit PeTb(const std::string& name) : harness_(name), golden_(kSumWidth) {
-    harness_.reset();
-    golden_.reset();
+class Pe : public tpu::tb::RtlFixture<Tb> {
+ protected:
+  std::unique_ptr<Tb> make_bench(const std::string& test) override {
+    return std::make_unique<Tb>(kSumWidth, "pe_" + test);
   }
-
-  // One cycle with inputs `in` to both; returns false (and records why) on a mismatch.
-  void apply(const PeInputs& in) {
-    Vpe& top = harness_.top();
-    top.valid_i = in.valid;
-    top.switch_i = in.sw;
-    top.act_i = static_cast<uint16_t>(in.act);
-    top.psum_i = static_cast<uint64_t>(in.psum) & ((uint64_t{1} << kSumWidth) - 1);
-    top.load_i = in.load;
-    top.w_i = static_cast<uint16_t>(in.w);
-    harness_.step();
-    golden_.step(in);
-    const auto& g = golden_.state();
-    std::ostringstream diff;
-    if ((top.valid_o != 0) != g.valid) diff << " valid_o";
-    if ((top.switch_o != 0) != g.sw) diff << " switch_o";
-    if (static_cast<int16_t>(top.act_o) != g.act) diff << " act_o";
-    if (psum() != g.psum) diff << " psum_o rtl=" << psum() << " golden=" << g.psum;
-    if (!diff.str().empty()) {
-      ADD_FAILURE() << "cycle " << harness_.cycle() << ": mismatch in" << diff.str();
-    }
-  }
-
-  int64_t psum() const { return sign_extend(harness_.top().psum_o, kSumWidth); }
-  int16_t act() const { return static_cast<int16_t>(harness_.top().act_o); }
-  bool valid() const { return harness_.top().valid_o != 0; }
-
- private:
-  tpu::tb::Harness<Vpe> harness_;
-  PeModel golden_;
 };
 
 PeInputs load(int32_t w) { return {.load = true, .w = w}; }
@@ -67,8 +32,8 @@ PeInputs mac(int32_t act, int64_t psum, bool sw = false) {
 }
 
 // Q8.8 constants: 1.5 = 384, 2.0 = 512, 0.5 = 128, -1.0 = -256.
-TEST(Pe, MacAddsProductToPartialSum) {
-  PeTb tb("pe_mac");
+TEST_F(Pe, MacAddsProductToPartialSum) {
+  Tb& tb = *tb_;
   tb.apply(load(384));                  // shadow = 1.5
   tb.apply(mac(512, 16384, true));      // switch: 2.0 * 1.5 + 0.25 (Q16.16)
   EXPECT_EQ(tb.psum(), 16384 + 512 * 384);
@@ -79,8 +44,8 @@ TEST(Pe, MacAddsProductToPartialSum) {
   EXPECT_EQ(tb.psum(), int64_t{-32768} * 384 - 1);
 }
 
-TEST(Pe, SwitchMakesShadowActiveForTheSwitchingActivation) {
-  PeTb tb("pe_switch");
+TEST_F(Pe, SwitchMakesShadowActiveForTheSwitchingActivation) {
+  Tb& tb = *tb_;
   tb.apply(load(384));
   tb.apply(mac(256, 0, true));   // tile 1: weight 1.5
   EXPECT_EQ(tb.psum(), 256 * 384);
@@ -93,8 +58,8 @@ TEST(Pe, SwitchMakesShadowActiveForTheSwitchingActivation) {
   EXPECT_EQ(tb.psum(), 256 * 128);
 }
 
-TEST(Pe, LoadingTheShadowWhileComputingLeavesTheActiveWeightAlone) {
-  PeTb tb("pe_load_while_computing");
+TEST_F(Pe, LoadingTheShadowWhileComputingLeavesTheActiveWeightAlone) {
+  Tb& tb = *tb_;
   tb.apply(load(384));
   tb.apply(mac(256, 0, true));
   for (int i = 0; i < 4; ++i) {
@@ -114,8 +79,8 @@ TEST(Pe, LoadingTheShadowWhileComputingLeavesTheActiveWeightAlone) {
   EXPECT_EQ(tb.psum(), 256 * 7);
 }
 
-TEST(Pe, IdleCyclesHoldTheRegisters) {
-  PeTb tb("pe_idle");
+TEST_F(Pe, IdleCyclesHoldTheRegisters) {
+  Tb& tb = *tb_;
   tb.apply(load(384));
   tb.apply(mac(512, 5, true));
   const int64_t held = tb.psum();
@@ -125,13 +90,12 @@ TEST(Pe, IdleCyclesHoldTheRegisters) {
   EXPECT_EQ(tb.act(), 512);
 }
 
-TEST(Pe, RandomStreamMatchesGoldenEveryCycle) {
-  const uint64_t seed = tpu::tb::test_seed("Pe.RandomStreamMatchesGoldenEveryCycle");
-  std::mt19937_64 rng(seed);
+TEST_F(Pe, RandomStreamMatchesGoldenEveryCycle) {
+  std::mt19937_64& rng = rng_;
   std::uniform_int_distribution<int32_t> value(-32768, 32767);
   std::uniform_int_distribution<int64_t> psum(-(int64_t{1} << 31), (int64_t{1} << 31) - 1);
   std::bernoulli_distribution coin(0.5), rare(0.1);
-  PeTb tb("pe_random");
+  Tb& tb = *tb_;
   for (int i = 0; i < 5000; ++i) {
     PeInputs in{};
     in.valid = coin(rng);
@@ -141,7 +105,7 @@ TEST(Pe, RandomStreamMatchesGoldenEveryCycle) {
     in.load = rare(rng);
     in.w = value(rng);
     tb.apply(in);
-    if (::testing::Test::HasFailure()) break;  // the first mismatch says enough
+    if (tb.log().count() > 0) break;  // the first mismatch says enough
   }
 }
 

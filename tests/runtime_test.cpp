@@ -43,9 +43,9 @@ using tpu::test::test_name;
 using Rtl = tpu::tb::RtlDevice<Vtpu>;
 
 // The Verilated model's parameters (tests/CMakeLists.txt).
-constexpr int kDim = 4;
-constexpr int kUbDepth = 256;
-constexpr int kImemDepth = 256;
+constexpr int kDim = TPU_ARRAY_DIM;  // the Verilated TPU's parameters (tests/CMakeLists.txt)
+constexpr int kUbDepth = TPU_UB_DEPTH;
+constexpr int kImemDepth = TPU_IMEM_DEPTH;
 
 ModelOptions options(bool cross_check = false) {
   return ModelOptions{kDim, kUbDepth, kImemDepth, cross_check};

@@ -12,6 +12,7 @@
 
 #include "Vsgd_system.h"
 #include "golden/sgd_model.hpp"
+#include "sw/runtime/host_handshake.hpp"
 #include "tb/seed.hpp"
 #include "tb/sgd_system_tb.hpp"
 #include "test_support.hpp"
@@ -31,7 +32,7 @@ using tpu::test::Rows;
 using tpu::test::test_name;
 
 constexpr int kDim = TPU_ARRAY_DIM;
-constexpr int kDepth = 64;
+constexpr int kDepth = TPU_DEPTH;  // the Verilated buffer's Depth (tests/CMakeLists.txt)
 constexpr int kThetaAt = 4, kGradAt = 36;
 
 // theta - round(lr * g) with round to nearest, ties away from zero, then saturation:
@@ -42,33 +43,23 @@ int32_t nearest_update(int32_t theta, int32_t g, int32_t lr) {
   return static_cast<int32_t>(std::clamp<int64_t>(theta - step, -32768, 32767));
 }
 
-class Sgd : public ::testing::Test {
+class Sgd : public tpu::tb::RtlFixture<Tb> {
  protected:
-  void SetUp() override {
-    rng_.seed(tpu::tb::test_seed(test_name()));
-    tb_ = std::make_unique<Tb>(kDim, kDepth, "sgd" + std::to_string(kDim) + "_" + test_name());
-    tb_->reset();
+  std::unique_ptr<Tb> make_bench(const std::string& test) override {
+    return std::make_unique<Tb>(kDim, kDepth, "sgd" + std::to_string(kDim) + "_" + test);
   }
-  void TearDown() override { EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report(); }
 
   SgdSystemOutputs cycle(const SgdSystemInputs& in = {}) { return tb_->cycle(in); }
 
   std::vector<int32_t> host(bool we, uint32_t addr, std::vector<int32_t> data = {}) {
     SgdSystemInputs req;
-    req.host_req_valid = true;
     req.host_req_we = we;
     req.host_req_addr = addr;
     req.host_req_wdata = std::move(data);
-    for (int g = 0; !cycle(req).host_req_ready; ++g) {
-      if (g > 50) throw std::runtime_error("host request never accepted");
-    }
-    SgdSystemInputs wait;
-    wait.host_rsp_ready = true;
-    for (int g = 0;; ++g) {
-      if (g > 50) throw std::runtime_error("no host response");
-      const SgdSystemOutputs o = cycle(wait);
-      if (o.host_rsp_valid) return o.host_rsp_rdata;
-    }
+    return tpu::runtime::host_handshake<std::runtime_error>(
+               [this](const SgdSystemInputs& in) { return cycle(in); }, req,
+               std::string("host ") + (we ? "write" : "read") + " of row " + std::to_string(addr))
+        .host_rsp_rdata;
   }
 
   void store(int at, const Rows& m) {
@@ -107,9 +98,6 @@ class Sgd : public ::testing::Test {
     ADD_FAILURE() << "the update never finished";
     return {t, rows};
   }
-
-  std::mt19937_64 rng_;
-  std::unique_ptr<Tb> tb_;
 };
 
 TEST_F(Sgd, NearestUpdateMatchesIntegerReference) {

@@ -9,16 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "tb/rtl_fixture.hpp"
+
 namespace tpu::test {
 
 // Fixed-point values, one row per buffer row or array row.
 using Rows = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // "Suite.Test" of the running test.
-inline std::string test_name() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(info->test_suite_name()) + "." + info->name();
-}
+inline std::string test_name() { return tb::running_test_name(); }
 
 // A rows x cols matrix of values uniform in [lo, hi].
 inline Rows random_rows(std::mt19937_64& rng, int rows, int cols, int32_t lo, int32_t hi) {

@@ -1,8 +1,8 @@
 // The fixture of the whole-TPU tests (tests/tpu_test.cpp, tests/tpu_hostile_test.cpp), built
-// into one test binary per configuration (tests/CMakeLists.txt passes TPU_ARRAY_DIM,
-// TPU_UB_DEPTH, TPU_IMEM_DEPTH and TPU_MAX_IN_FLIGHT, the parameters the model was Verilated
-// with): a fixed seed per test (tb/seed.hpp), a lockstep testbench named after the test, reset,
-// and at the end no cycle where the RTL and the golden model differ.
+// into one test binary per configuration (tpu_rtl_test in tests/CMakeLists.txt passes
+// TPU_ARRAY_DIM, TPU_UB_DEPTH, TPU_IMEM_DEPTH and TPU_MAX_IN_FLIGHT, the parameters the model
+// was Verilated with): tb/rtl_fixture.hpp's fixture over the lockstep TPU bench, and the
+// buffer helpers the tests share.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@
 #include "Vtpu.h"
 #include "golden/isa.hpp"
 #include "sw/asm/assembler.hpp"
-#include "tb/seed.hpp"
+#include "tb/rtl_fixture.hpp"
 #include "tb/tpu_tb.hpp"
 #include "test_support.hpp"
 
@@ -62,18 +62,12 @@ inline int count_from_env(const char* var, int fallback) {
   return static_cast<int>(n);
 }
 
-class TpuFixture : public ::testing::Test {
+class TpuFixture : public tb::RtlFixture<TpuBench> {
  protected:
-  void SetUp() override {
-    seed_ = tb::test_seed(test_name());
-    rng_.seed(seed_);
-    tb_ = std::make_unique<TpuBench>(kDim, kUbDepth, kImemDepth,
-                                     "tpu" + std::to_string(kDim) + "_" + test_name(), false,
-                                     true, kMaxInFlight);
-    tb_->reset();
-  }
-  void TearDown() override {
-    if (tb_) EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report();  // none if SetUp threw
+  std::unique_ptr<TpuBench> make_bench(const std::string& test) override {
+    return std::make_unique<TpuBench>(kDim, kUbDepth, kImemDepth,
+                                      "tpu" + std::to_string(kDim) + "_" + test, false, true,
+                                      kMaxInFlight);
   }
 
   Rows random_rows(int rows, int32_t lo, int32_t hi) {
@@ -105,9 +99,6 @@ class TpuFixture : public ::testing::Test {
     return tb_->csr(1);
   }
 
-  uint64_t seed_ = 0;
-  std::mt19937_64 rng_;
-  std::unique_ptr<TpuBench> tb_;
 };
 
 }  // namespace tpu::test

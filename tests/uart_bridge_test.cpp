@@ -26,12 +26,12 @@ using Bytes = std::vector<uint8_t>;
 
 // The bridge's parameters, as tests/uart_bridge.cmake verilates it.
 constexpr int kDim = TPU_ARRAY_DIM;
-constexpr int kClksPerBit = BRIDGE_CLKS_PER_BIT;
-constexpr int kTimeoutClks = BRIDGE_TIMEOUT_CLKS;
-constexpr int kUbDepth = BRIDGE_UB_DEPTH;
-constexpr int kImemDepth = BRIDGE_IMEM_DEPTH;
-constexpr int kMaxInFlight = BRIDGE_MAX_IN_FLIGHT;
-constexpr int kClockMhz = BRIDGE_CLOCK_MHZ;
+constexpr int kClksPerBit = TPU_CLKS_PER_BIT;
+constexpr int kTimeoutClks = TPU_TIMEOUT_CLKS;
+constexpr int kUbDepth = TPU_UB_DEPTH;
+constexpr int kImemDepth = TPU_IMEM_DEPTH;
+constexpr int kMaxInFlight = TPU_MAX_IN_FLIGHT;
+constexpr int kClockMhz = TPU_CLOCK_MHZ;
 
 constexpr int kRowBytes = 2 * kDim;
 constexpr int kHostBytes = std::max(kRowBytes, 8);

@@ -3,7 +3,8 @@
 // itself wrote (an Eigen matrix kept beside the buffer), so row reads, strides, lane
 // masks and transposed reads are checked against plain matrix algebra too.
 //
-// TPU_UB_GENERAL_STRIDE names the Verilated model's GeneralStride (default 1). Built with 0
+// TPU_DEPTH, TPU_NUM_READ_PORTS and TPU_GENERAL_STRIDE are the Verilated model's Depth,
+// NumReadPorts and GeneralStride (tests/CMakeLists.txt passes each to both). Built with 0
 // (the TPU's instance), the tests use strides 0 and 1 where they need a legal command, and
 // check that every other stride, and a count above Depth, is an illegal command.
 #include <gtest/gtest.h>
@@ -15,15 +16,13 @@
 
 #include "Vunified_buffer.h"
 #include "golden/unified_buffer_model.hpp"
+#include "sw/runtime/host_handshake.hpp"
 #include "tb/seed.hpp"
 #include "tb/ub_tb.hpp"
 #include "test_support.hpp"
 
 #ifndef TPU_ARRAY_DIM
 #error "TPU_ARRAY_DIM must name the array size the model was Verilated with"
-#endif
-#ifndef TPU_UB_GENERAL_STRIDE
-#define TPU_UB_GENERAL_STRIDE 1
 #endif
 
 namespace {
@@ -40,15 +39,15 @@ using tpu::test::Rows;
 using tpu::test::test_name;
 
 constexpr int kDim = TPU_ARRAY_DIM;
-constexpr int kDepth = 64;  // the Verilated model's Depth (tests/CMakeLists.txt)
-constexpr int kPorts = 2;
-constexpr bool kGeneralStride = TPU_UB_GENERAL_STRIDE != 0;
+constexpr int kDepth = TPU_DEPTH;
+constexpr int kPorts = TPU_NUM_READ_PORTS;
+constexpr bool kGeneralStride = TPU_GENERAL_STRIDE != 0;
 constexpr UbStrides kStrides = kGeneralStride ? UbStrides::kGeneral : UbStrides::kZeroOrOne;
 // The largest stride the tests use for legal commands.
 constexpr int kMaxStride = kGeneralStride ? 5 : 1;
 
-std::string trace_name() {
-  return "ub" + std::to_string(kDim) + (kGeneralStride ? "" : "s") + "_" + test_name();
+std::string trace_name(const std::string& test) {
+  return "ub" + std::to_string(kDim) + (kGeneralStride ? "" : "s") + "_" + test;
 }
 
 // Drives the buffer through its host port and read/write ports, one cycle at a time,
@@ -67,20 +66,14 @@ class Driver {
   std::pair<std::vector<int32_t>, bool> host(bool we, uint32_t addr, std::vector<int32_t> data,
                                             int rsp_delay = 0) {
     UbInputs in;
-    in.host_req_valid = true;
     in.host_req_we = we;
     in.host_req_addr = addr;
     in.host_req_wdata = std::move(data);
-    for (int guard = 0; !cycle(in).host_req_ready; ++guard) {
-      if (guard > 100) throw std::runtime_error("host request never accepted");
-    }
-    UbInputs wait;
-    for (int guard = 0;; ++guard) {
-      if (guard > 100) throw std::runtime_error("host response never came");
-      wait.host_rsp_ready = guard >= rsp_delay;
-      const UbOutputs o = cycle(wait);
-      if (o.host_rsp_valid && wait.host_rsp_ready) return {o.host_rsp_rdata, o.host_rsp_err};
-    }
+    const UbOutputs o = tpu::runtime::host_handshake<std::runtime_error>(
+        [this](const UbInputs& i) { return cycle(i); }, in,
+        std::string("host ") + (we ? "write" : "read") + " of row " + std::to_string(addr),
+        rsp_delay);
+    return {o.host_rsp_rdata, o.host_rsp_err};
   }
 
   void fill(const Rows& m) {
@@ -116,22 +109,16 @@ Rows random_rows(std::mt19937_64& rng, int rows) {
   return tpu::test::random_rows(rng, rows, kDim, -32768, 32767);
 }
 
-class Ub : public ::testing::Test {
+class Ub : public tpu::tb::RtlFixture<Tb> {
  protected:
+  std::unique_ptr<Tb> make_bench(const std::string& test) override {
+    return std::make_unique<Tb>(kDim, kDepth, kPorts, trace_name(test), kStrides);
+  }
   void SetUp() override {
-    seed_ = tpu::tb::test_seed(test_name());
-    rng_.seed(seed_);
-    tb_ = std::make_unique<Tb>(kDim, kDepth, kPorts, trace_name(), kStrides);
-    tb_->reset();
+    RtlFixture::SetUp();
     drv_ = std::make_unique<Driver>(*tb_);
   }
-  void TearDown() override {
-    EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report();
-  }
 
-  uint64_t seed_ = 0;
-  std::mt19937_64 rng_;
-  std::unique_ptr<Tb> tb_;
   std::unique_ptr<Driver> drv_;
 };
 

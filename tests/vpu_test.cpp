@@ -61,21 +61,15 @@ std::vector<Out> run(Tb& tb, const std::vector<VpuInputs>& ins, int bubble_every
   return out;
 }
 
-class Vpu : public ::testing::Test {
+class Vpu : public tpu::tb::RtlFixture<Tb> {
  protected:
-  void SetUp() override {
-    rng_.seed(tpu::tb::test_seed(test_name()));
-    tb_ = std::make_unique<Tb>(kDim, "vpu" + std::to_string(kDim) + "_" + test_name());
-    tb_->reset();
+  std::unique_ptr<Tb> make_bench(const std::string& test) override {
+    return std::make_unique<Tb>(kDim, "vpu" + std::to_string(kDim) + "_" + test);
   }
-  void TearDown() override { EXPECT_EQ(tb_->log().count(), 0u) << tb_->log().report(); }
 
   Rows random_rows(int rows, int32_t lo, int32_t hi) {
     return tpu::test::random_rows(rng_, rows, kDim, lo, hi);
   }
-
-  std::mt19937_64 rng_;
-  std::unique_ptr<Tb> tb_;
 };
 
 // Forward: H = f(X + b) for every activation, against double precision.

@@ -43,8 +43,8 @@ Result run_seed(uint64_t seed, double lr, int leak_shift, const tpu::golden::Mlp
   Result r{tpu::golden::epochs_to_converge(fl, y), -1};
   tpu::runtime::ModelOptions mo;
   mo.dim = kDim;
-  mo.ub_depth = 128;
-  mo.imem_depth = 128;
+  mo.ub_depth = TPU_UB_DEPTH;  // the Verilated TPU's (tests/CMakeLists.txt)
+  mo.imem_depth = TPU_IMEM_DEPTH;
   mo.cross_check = true;  // and every buffer write against the functional model
   tpu::tb::RtlDevice<Vtpu> dev(mo, tpu::tb::RtlMode::kLockstep, "xor_seed" + std::to_string(seed));
   auto& tb = dev.tb();

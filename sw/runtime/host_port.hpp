@@ -16,6 +16,7 @@
 #include "golden/isa.hpp"
 #include "golden/tpu_model.hpp"
 #include "sw/runtime/device.hpp"
+#include "sw/runtime/host_handshake.hpp"
 
 namespace tpu::runtime {
 
@@ -26,7 +27,7 @@ class HostPort {
  public:
   // Cycles a request waits for its handshake, and then for its response, before the driver
   // gives up (DeviceError).
-  static constexpr int kHandshakeLimit = 1000;
+  static constexpr int kHandshakeLimit = runtime::kHandshakeLimit;
 
   explicit HostPort(int dim)
       : dim_(dim), host_words_(golden::host_words(golden::tpu_host_width(dim))) {}
@@ -52,26 +53,16 @@ class HostPort {
   std::vector<uint32_t> host(Space space, bool we, uint32_t addr,
                              const std::vector<uint32_t>& wdata, bool* err = nullptr) {
     golden::TpuInputs req;
-    req.host_req_valid = true;
     req.host_req_we = we;
     req.host_req_space = static_cast<uint8_t>(space);
     req.host_req_addr = addr;
     req.host_req_wdata = wdata;
     if (!wdata.empty()) req.host_req_wdata.resize(host_words_, 0);
-    for (int g = 0; !cycle(req).host_req_ready; ++g) {
-      if (g >= kHandshakeLimit)
-        throw DeviceError(request_name(space, we, addr) + " never accepted");
-    }
-    golden::TpuInputs wait;
-    wait.host_rsp_ready = true;
-    for (int g = 0;; ++g) {
-      if (g >= kHandshakeLimit) throw DeviceError(request_name(space, we, addr) + ": no response");
-      const golden::TpuOutputs o = cycle(wait);
-      if (o.host_rsp_valid) {
-        if (err) *err = o.host_rsp_err;
-        return o.host_rsp_rdata;
-      }
-    }
+    const golden::TpuOutputs o = host_handshake<DeviceError>(
+        [this](const golden::TpuInputs& in) { return cycle(in); }, req,
+        request_name(space, we, addr));
+    if (err) *err = o.host_rsp_err;
+    return o.host_rsp_rdata;
   }
 
   // Lanes beyond the row's size are written as 0 (the testbenches' short rows).
