@@ -37,9 +37,11 @@ help:
 	@echo "make fuzz    random programs on the RTL against the golden model under fresh seeds"
 	@echo "             (SEEDS=4 per configuration, PROGRAMS=2000 per run, JOBS at once; GNU parallel)"
 	@echo "make xcheck  the RTL tests built with --x-assign/--x-initial unique, run under random"
-	@echo "             initial values from three seeds (XSEEDS), in BUILD-x"
+	@echo "             initial values from three seeds (XSEEDS), in BUILD-x; XCOVERAGE=1: with"
+	@echo "             line and branch coverage, and the table of what they covered"
 	@echo "make coverage  line, branch and toggle coverage of rtl/ from every RTL test (BUILD-cov):"
-	@echo "             a table per file and an HTML report (genhtml); COVERAGE_MIN=pct fails below it"
+	@echo "             a table per file, totals per size, an HTML report (genhtml); waivers in"
+	@echo "             scripts/coverage_waivers.txt; COVERAGE_MIN=pct fails below it"
 	@echo "make sanitize  the assembler, model reader and compiler tests and their fuzzing under"
 	@echo "             ASan and UBSan, in BUILD-asan"
 	@echo "make flash   program the board with BUILD/fpga/BOARD.bin (iceprog or openFPGALoader)"
@@ -164,19 +166,32 @@ fuzz: configure
 
 # X robustness (docs/testplan.md): the RTL tests at ArrayDim 2 and the board's parameters,
 # Verilated with --x-assign unique --x-initial unique, under TPU_RAND_RESET=2 with each seed.
+# XCOVERAGE=1 (CI) Verilates them with line and branch coverage too and prints the coverage
+# table of what the three runs covered (scripts/coverage.sh --report-only).
 XBUILD   ?= $(BUILD)-x
 XSEEDS   ?= 1 2 3
-XTARGETS := pe_test array_test_2 ub_test_2 ub_tpu_test_2 vpu_test_2 sgd_test_2 tpu_test_2 \
+XCOVERAGE ?=
+# Random programs per configuration and seed (the regression runs 4,000 and 300).
+XPROGRAMS ?= 1000
+XHOSTILE  ?= 100
+XCOV_ARGS := $(if $(filter 1,$(XCOVERAGE)),-DTPU_COVERAGE=ON -DTPU_COVERAGE_TOGGLE=OFF,-DTPU_COVERAGE=OFF)
+XTARGETS := pe_test isa_test array_test_2 ub_test_2 ub_tpu_test_2 vpu_test_2 sgd_test_2 tpu_test_2 \
             tpu_test_board board_test uart_bridge_test_2
-XTESTS   := ^(pe|array2|ub2|ub2s|vpu2|sgd2|tpu2|tpuboard|board|uart_bridge2)\.
+XTESTS   := ^(pe|isa|array2|ub2|ub2s|vpu2|sgd2|tpu2|tpuboard|board|uart_bridge2)\.
 xcheck: deps
-	cmake -S . -B $(XBUILD) -DTPU_SIM_ARRAY=$(ARRAY) -DTPU_X_UNIQUE=ON $(CMAKE_ARGS)
+	cmake -S . -B $(XBUILD) -DTPU_SIM_ARRAY=$(ARRAY) -DTPU_X_UNIQUE=ON $(XCOV_ARGS) $(CMAKE_ARGS)
 	cmake --build $(XBUILD) -j $(JOBS) --target $(XTARGETS)
+	@rm -rf $(XBUILD)/coverage; mkdir -p $(XBUILD)/coverage/points
 	@for s in $(XSEEDS); do log=$(XBUILD)/xcheck-seed$$s.log; \
 	  echo "xcheck: TPU_RAND_RESET=2 TPU_RAND_SEED=$$s (log: $$log)"; \
-	  TPU_RAND_RESET=2 TPU_RAND_SEED=$$s ctest --test-dir $(XBUILD) -j $(JOBS) \
+	  TPU_COVERAGE_DIR=$(abspath $(XBUILD))/coverage/points TPU_RAND_RESET=2 TPU_RAND_SEED=$$s \
+	    TPU_PROGRAMS=$(XPROGRAMS) TPU_HOSTILE_PROGRAMS=$(XHOSTILE) \
+	    ctest --test-dir $(XBUILD) -j $(JOBS) \
 	    -R '$(XTESTS)' --output-on-failure >$$log 2>&1 || { cat $$log; exit 1; }; \
 	  tail -n 3 $$log; done
+	@if [ "$(XCOVERAGE)" = 1 ]; then \
+	  echo "xcheck: line and branch coverage of rtl/ over the runs above (ArrayDim 2 and the board)"; \
+	  bash scripts/coverage.sh --report-only $(XBUILD); fi
 
 # The C++ that reads what users write (assembler, disassembler, model reader, compiler and their
 # command lines, and the fuzzing of the readers) under AddressSanitizer and

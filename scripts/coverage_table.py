@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Per-file coverage totals from a Verilator coverage file (make coverage, scripts/coverage.sh).
 
-Usage: coverage_table.py MERGED.dat [--root DIR] [--min-line PCT]
+Usage: coverage_table.py MERGED.dat [--root DIR] [--min-line PCT] [--waivers FILE]
 
 Reads the points verilator_coverage wrote (one `C '<key/value pairs>' <count>` line each) and
 prints, per RTL file under DIR/rtl (default: the current directory), how many line, branch and
 toggle points were hit, merged over every instance of a module (a point counts as hit when
-any instance hit it). With --min-line, exits 1 when a file's line coverage is below PCT.
+any instance hit it). Line and branch points on a line the waiver file lists (default
+DIR/scripts/coverage_waivers.txt: "<file>:<line> <reason>") that no run hit are left out of the
+totals and counted in a column of their own; a waived point that was hit counts as hit. With
+--min-line, exits 1 when a file's line coverage is below PCT.
 Exit status 2 on a bad command line or a file that is not Verilator coverage data.
 """
 import argparse
@@ -39,6 +42,7 @@ def main():
     ap.add_argument("dat")
     ap.add_argument("--root", default=".")
     ap.add_argument("--min-line", type=float, default=None)
+    ap.add_argument("--waivers", default=None)
     args = ap.parse_args()
 
     try:
@@ -49,6 +53,25 @@ def main():
     if not lines or not lines[0].startswith("# SystemC::Coverage"):
         print(f"coverage_table.py: {args.dat}: not a Verilator coverage file", file=sys.stderr)
         return 2
+
+    waivers = {}
+    waiver_file = args.waivers or os.path.join(args.root, "scripts", "coverage_waivers.txt")
+    if args.waivers or os.path.exists(waiver_file):
+        try:
+            for n, raw in enumerate(open(waiver_file, encoding="utf-8"), 1):
+                text = raw.strip()
+                if not text or text.startswith("#"):
+                    continue
+                loc, _, reason = text.partition(" ")
+                path, _, line = loc.rpartition(":")
+                if not path or not line.isdigit() or not reason.strip():
+                    print(f"coverage_table.py: {waiver_file}:{n}: want '<file>:<line> <reason>'",
+                          file=sys.stderr)
+                    return 2
+                waivers[(os.path.normpath(path), line)] = reason.strip()
+        except OSError as e:
+            print(f"coverage_table.py: {e}", file=sys.stderr)
+            return 2
 
     # (file, kind) -> {point key without the hierarchy: hit?}
     points = collections.defaultdict(dict)
@@ -69,6 +92,15 @@ def main():
         d = points[(rel, kind)]
         d[key] = d.get(key, False) or count > 0
 
+    # Waived points no run hit leave the totals.
+    waived = collections.Counter()
+    for (f, kind), d in points.items():
+        if kind == "toggle":
+            continue
+        for key in [k for k, hit in d.items() if not hit and (f, k[0]) in waivers]:
+            del d[key]
+            waived[f] += 1
+
     files = sorted({f for f, _ in points})
     if not files:
         print(f"coverage_table.py: {args.dat}: no points under {args.root}/rtl", file=sys.stderr)
@@ -83,7 +115,7 @@ def main():
         return f"{pct:6.2f}% {hit:5d}/{len(d):<5d}", pct
 
     width = max(len(f) for f in files)
-    print(f"{'file':{width}s}  {'line':>18s}  {'branch':>18s}  {'toggle':>18s}")
+    print(f"{'file':{width}s}  {'line':>18s}  {'branch':>18s}  {'toggle':>18s}  waived")
     totals = {k: [0, 0] for k in KINDS}
     low = []
     for f in files:
@@ -96,12 +128,13 @@ def main():
             totals[k][1] += len(d)
             if k == "line" and pct is not None and args.min_line is not None and pct < args.min_line:
                 low.append((f, pct))
-        print(f"{f:{width}s}  " + "  ".join(row))
+        print(f"{f:{width}s}  " + "  ".join(row) + (f"  {waived[f]:6d}" if waived[f] else ""))
     tot = []
     for k in KINDS:
         h, n = totals[k]
         tot.append(f"{(100.0 * h / n if n else 0):6.2f}% {h:5d}/{n:<5d}" if n else "-")
-    print(f"{'all of rtl/':{width}s}  " + "  ".join(f"{t:>18s}" for t in tot))
+    print(f"{'all of rtl/':{width}s}  " + "  ".join(f"{t:>18s}" for t in tot) +
+          f"  {sum(waived.values()):6d}")
     if low:
         for f, pct in low:
             print(f"coverage: {f}: line coverage {pct:.2f}% is below {args.min_line}%",

@@ -33,6 +33,11 @@ constexpr int kImemDepth = TPU_IMEM_DEPTH;
 constexpr int kMaxInFlight = TPU_MAX_IN_FLIGHT;
 constexpr int kClockMhz = TPU_CLOCK_MHZ;
 
+// Waves and coverage files: "uart_bridge<ArrayDim>_<what>".
+std::string trace(const std::string& what) {
+  return "uart_bridge" + std::to_string(TPU_ARRAY_DIM) + "_" + what;
+}
+
 constexpr int kRowBytes = 2 * kDim;
 constexpr int kHostBytes = std::max(kRowBytes, 8);
 
@@ -440,7 +445,7 @@ TEST(UartBridge, Crc8CheckValue) {
 }
 
 TEST(UartBridge, Info) {
-  BridgeTb tb("uart_bridge_info");
+  BridgeTb tb(trace("info"));
   // Version 1, ArrayDim, UbDepth (2 bytes), ImemDepth (2 bytes), matmuls in flight, MHz.
   const Bytes data{1,
                    uint8_t(kDim),
@@ -457,7 +462,7 @@ TEST(UartBridge, Info) {
 }
 
 TEST(UartBridge, WriteAndReadEachSpace) {
-  BridgeTb tb("uart_bridge_spaces");
+  BridgeTb tb(trace("spaces"));
   const Bytes row = pattern(kRowBytes, 1);
   const Bytes word = pattern(8, 2);
   EXPECT_EQ(hex(tb.transact(write_frame(kOpWriteRow, 5, row))), hex(reply(false, {}, kOk)));
@@ -484,7 +489,7 @@ TEST(UartBridge, WriteAndReadEachSpace) {
 }
 
 TEST(UartBridge, ReadOneAndTwoHundredFiftySixRows) {
-  BridgeTb tb("uart_bridge_read256");
+  BridgeTb tb(trace("read256"));
   for (int a = 0; a < kUbDepth; ++a) tb.tpu.rows[a] = pattern(kRowBytes, a);
   EXPECT_EQ(hex(tb.transact(read_frame(kOpReadRow, 3, 1), kRowBytes)),
             hex(reply(true, pattern(kRowBytes, 3), kOk)));
@@ -503,7 +508,7 @@ TEST(UartBridge, ReadOneAndTwoHundredFiftySixRows) {
 }
 
 TEST(UartBridge, TpuErrors) {
-  BridgeTb tb("uart_bridge_tpu_error");
+  BridgeTb tb(trace("tpu_error"));
   for (int a = 0; a < kUbDepth; ++a) tb.tpu.rows[a] = pattern(kRowBytes, a);
   // A read running past the end: the refused items read as zeros.
   Bytes data = pattern(kRowBytes, kUbDepth - 2);
@@ -546,7 +551,7 @@ TEST(UartBridge, TpuErrors) {
 }
 
 TEST(UartBridge, BadCrcDoesNothing) {
-  BridgeTb tb("uart_bridge_bad_crc");
+  BridgeTb tb(trace("bad_crc"));
   Bytes w = write_frame(kOpWriteRow, 4, pattern(kRowBytes, 4));
   w.back() ^= 0x01;
   EXPECT_EQ(hex(tb.transact(w)), hex(reply(false, {}, kBadCrc)));
@@ -565,7 +570,7 @@ TEST(UartBridge, BadCrcDoesNothing) {
 }
 
 TEST(UartBridge, UnknownOpThenResyncAfterQuiet) {
-  BridgeTb tb("uart_bridge_bad_op");
+  BridgeTb tb(trace("bad_op"));
   for (uint8_t op : {uint8_t(0x13), uint8_t(0x23), uint8_t(0x00), uint8_t(0x31), uint8_t(0xA5)}) {
     // The unknown op, then what the host sent after it (a whole well-formed frame among it)
     // while the bridge cannot know where the bad frame ends: all ignored.
@@ -586,7 +591,7 @@ TEST(UartBridge, UnknownOpThenResyncAfterQuiet) {
 }
 
 TEST(UartBridge, FrameStoppingMidwayTimesOut) {
-  BridgeTb tb("uart_bridge_timeout");
+  BridgeTb tb(trace("timeout"));
   const Bytes full = write_frame(kOpWriteImem, 3, pattern(8, 5));
   for (size_t cut = 1; cut < full.size(); ++cut) {
     tb.send(Bytes(full.begin(), full.begin() + cut));
@@ -610,7 +615,7 @@ TEST(UartBridge, FrameStoppingMidwayTimesOut) {
 TEST(UartBridge, RandomBytesBetweenFramesIgnored) {
   const uint64_t seed = tpu::tb::test_seed("UartBridge.RandomBytesBetweenFramesIgnored");
   std::mt19937_64 rng(seed);
-  BridgeTb tb("uart_bridge_noise");
+  BridgeTb tb(trace("noise"));
   for (int i = 0; i < 10; ++i) {
     Bytes noise(1 + rng() % 12);
     for (auto& b : noise) {
@@ -628,7 +633,7 @@ TEST(UartBridge, RandomBytesBetweenFramesIgnored) {
 }
 
 TEST(UartBridge, BackPressureAndSlowResponses) {
-  BridgeTb tb("uart_bridge_backpressure");
+  BridgeTb tb(trace("backpressure"));
   tb.tpu.stall = 0.8;
   tb.tpu.max_delay = 60;
   for (int a = 0; a < 40; ++a) tb.tpu.rows[a] = pattern(kRowBytes, a);
@@ -650,7 +655,7 @@ TEST(UartBridge, BackPressureAndSlowResponses) {
 TEST(UartBridge, RandomFrames) {
   const uint64_t seed = tpu::tb::test_seed("UartBridge.RandomFrames");
   std::mt19937_64 rng(seed);
-  BridgeTb tb("uart_bridge_random");
+  BridgeTb tb(trace("random"));
   tb.tpu.rng.seed(seed ^ 0x5bd1e995);
   std::vector<Bytes> rows(kUbDepth, Bytes(kRowBytes, 0)), imem(kImemDepth, Bytes(8, 0));
   bool running = false;
