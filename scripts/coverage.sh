@@ -69,19 +69,26 @@ if [ ! -d "$out/points" ]; then
   echo "coverage: $out/points is missing: no coverage run wrote points there" >&2
   exit 1
 fi
-rm -f "$out"/part*.dat "$out"/batch.* "$out/merged.dat"
+# merge LIST OUT: the coverage files named in LIST into OUT, 200 at a time (thousands of files
+# overflow one command line).
+merge() {
+  rm -f "$out"/batch.* "$out"/part*.dat
+  split -l 200 "$1" "$out/batch."
+  local i=0 b
+  for b in "$out"/batch.*; do
+    xargs verilator_coverage --write "$out/part$i.dat" <"$b"
+    i=$((i + 1))
+  done
+  verilator_coverage --write "$2" "$out"/part*.dat
+  rm -f "$out"/batch.* "$out"/part*.dat
+}
+
 find "$out/points" -name '*.dat' >"$out/files.txt"
 if [ ! -s "$out/files.txt" ]; then
   echo "coverage: no coverage points were written (is the build made with -DTPU_COVERAGE=ON?)" >&2
   exit 1
 fi
-split -l 200 "$out/files.txt" "$out/batch."
-i=0
-for b in "$out"/batch.*; do
-  xargs verilator_coverage --write "$out/part$i.dat" <"$b"
-  i=$((i + 1))
-done
-verilator_coverage --write "$out/merged.dat" "$out"/part*.dat
+merge "$out/files.txt" "$out/merged.dat"
 verilator_coverage --write-info "$out/coverage.info" "$out/merged.dat"
 genhtml --quiet --output-directory "$out/html" --title "TPU RTL coverage" \
   "$out/coverage.info" >"$out/genhtml.log" 2>&1 || echo "coverage: genhtml failed ($out/genhtml.log)"
@@ -109,15 +116,7 @@ for size in 2 3 4 8 16; do
     echo "  ArrayDim $size: no tests"
     continue
   fi
-  rm -f "$out"/size.*
-  split -l 200 "$out/files-$size.txt" "$out/size."
-  i=0
-  for b in "$out"/size.*; do
-    xargs verilator_coverage --write "$out/size-part$i.dat" <"$b"
-    i=$((i + 1))
-  done
-  verilator_coverage --write "$out/merged-$size.dat" "$out"/size-part*.dat
-  rm -f "$out"/size-part*.dat "$out"/size.*
+  merge "$out/files-$size.txt" "$out/merged-$size.dat"
   size_args=("$out/merged-$size.dat" --root "$root")
   [ -n "$min_line" ] && size_args+=(--min-line "$min_line")
   python3 scripts/coverage_table.py "${size_args[@]}" >"$out/table-$size.txt" || rc=1
