@@ -90,6 +90,23 @@ inline std::vector<Row> random_data(std::mt19937_64& rng, int dim, int depth) {
   return rows;
 }
 
+// --- Draws. ----------------------------------------------------------------------------------
+
+// Uniform integers and coin flips from one generator, for the program generator and the tests
+// that build on it (tests/tpu_hostile_test.cpp).
+class Dice {
+ public:
+  explicit Dice(std::mt19937_64& rng) : rng_(rng) {}
+  int rand(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  uint32_t urand(uint32_t lo, uint32_t hi) {
+    return std::uniform_int_distribution<uint32_t>(lo, hi)(rng_);
+  }
+  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
+
+ protected:
+  std::mt19937_64& rng_;
+};
+
 // --- The generator. --------------------------------------------------------------------------
 
 // What a program may hold besides legal instructions and how it ends.
@@ -104,10 +121,10 @@ struct ProgramOptions {
 // loadw, matmul, vpu, sgd, seed, seta/adda, loops and syncs over random rows. The draws from
 // the random generator do not depend on the options, so one seed names the same programs
 // (less what the options leave out) whatever they are.
-class ProgramGenerator {
+class ProgramGenerator : Dice {
  public:
   ProgramGenerator(std::mt19937_64& rng, int dim, int depth, ProgramOptions options = {})
-      : rng_(rng),
+      : Dice(rng),
         n_(static_cast<uint32_t>(dim)),
         depth_(static_cast<uint32_t>(depth)),
         options_(options) {}
@@ -141,9 +158,6 @@ class ProgramGenerator {
   struct Range {
     uint32_t lo, hi;
   };
-
-  int rand(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
 
   // A register usable here and its range: a1/a2 inside the loops that walk them, a3 anywhere
   // (it only changes outside loops).
@@ -282,7 +296,6 @@ class ProgramGenerator {
 
   static constexpr int kMaxRows = 60;
 
-  std::mt19937_64& rng_;
   uint32_t n_;
   uint32_t depth_;
   ProgramOptions options_;

@@ -80,6 +80,11 @@ class TpuFixture : public tb::RtlFixture<TpuBench> {
     }
   }
 
+  // Rows 0, 1, ... of the buffer from `rows` (the generator's random data).
+  void fill(const std::vector<std::vector<int32_t>>& rows) {
+    for (std::size_t r = 0; r < rows.size(); ++r) tb_->write_row(static_cast<uint32_t>(r), rows[r]);
+  }
+
   Rows load(int at, int rows) {
     Rows m(rows, kDim);
     for (int r = 0; r < rows; ++r) {

@@ -35,7 +35,6 @@ namespace {
 
 namespace prog = tpu::tb::prog;
 using tpu::isa::Error;
-using tpu::isa::Instr;
 using tpu::isa::Opcode;
 using tpu::isa::State;
 using tpu::test::kDim;
@@ -55,13 +54,6 @@ constexpr int kDrainCycles = 60 + 3 * kDim + 40;
 
 class TpuHostile : public tpu::test::TpuFixture {
  protected:
-  int rand(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
-
-  // The whole buffer from `rows`.
-  void fill(const std::vector<prog::Row>& rows) {
-    for (int r = 0; r < kUbDepth; ++r) tb_->write_row(r, rows[static_cast<std::size_t>(r)]);
-  }
 
   // Starts the loaded program and runs it to a stop, continuing at every Sync.
   State run_through_syncs() {
@@ -103,9 +95,9 @@ struct Fault {
   Error err;
 };
 
-class FaultMaker {
+class FaultMaker : prog::Dice {
  public:
-  FaultMaker(std::mt19937_64& rng, uint32_t a3) : rng_(rng), a3_(a3) {}
+  FaultMaker(std::mt19937_64& rng, uint32_t a3) : Dice(rng), a3_(a3) {}
 
   Fault make(Kind kind) {
     switch (kind) {
@@ -126,10 +118,6 @@ class FaultMaker {
   }
 
  private:
-  int rand(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  uint32_t urand(uint32_t lo, uint32_t hi) {
-    return std::uniform_int_distribution<uint32_t>(lo, hi)(rng_);
-  }
   uint64_t low_bits() { return rng_() & ((uint64_t{1} << 60) - 1); }
   uint32_t n() const { return static_cast<uint32_t>(kDim); }
   uint32_t legal_k() { return urand(1, n()); }
@@ -243,7 +231,6 @@ class FaultMaker {
     }
   }
 
-  std::mt19937_64& rng_;
   uint32_t a3_;
 };
 
@@ -314,11 +301,11 @@ TEST_F(TpuHostile, IllegalProgramsStopAtTheFaultAndTouchNothingElse) {
 // outside Sync, CSR writes with neither bit, CSRs other than 0 and 1, space 3) and reads that
 // change nothing (buffer rows, the status word, the cycle counter). It withdraws some requests
 // before they are taken and leaves some responses waiting for hundreds of cycles.
-class HostileHost {
+class HostileHost : prog::Dice {
  public:
   // `write_rows`: buffer rows are written too (they are not refused: the reset test only).
   HostileHost(std::mt19937_64& rng, bool write_rows = false)
-      : rng_(rng), write_rows_(write_rows) {}
+      : Dice(rng), write_rows_(write_rows) {}
 
   // The inputs of the next cycle. `may_request` false: no request is presented (one not yet
   // taken is withdrawn; a response still waiting is taken as planned).
@@ -389,8 +376,6 @@ class HostileHost {
   };
   enum class Phase { kIdle, kRequest, kResponse };
 
-  int rand(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
   std::string describe() const {
     return "space " + std::to_string(req_.space) + (req_.we ? " write " : " read ") +
            std::to_string(req_.addr);
@@ -451,7 +436,6 @@ class HostileHost {
     patience_ = chance(0.2) ? rand(1, 3) : 1'000'000;  // some are withdrawn unanswered
   }
 
-  std::mt19937_64& rng_;
   bool write_rows_;
   Phase phase_ = Phase::kIdle;
   Request req_;
@@ -533,7 +517,8 @@ TEST_F(TpuHostile, ResetInTheMiddleOfAnything) {
     if (i % 10 == 0) fill(prog::random_data(rng_, kDim, kUbDepth));
     tb_->load_program(p);
     tb_->start();
-    const int cut = rand(0, chance(0.8) ? 150 : 1500);
+    prog::Dice dice(rng_);
+    const int cut = dice.rand(0, dice.chance(0.8) ? 150 : 1500);
     State last = State::kRunning;
     bool host_busy = false;
     for (int t = 0; t < cut; ++t) {

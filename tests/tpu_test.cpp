@@ -710,8 +710,7 @@ TEST_F(Tpu, RandomProgramsInLockstep) {
   std::uniform_int_distribution<int> any_row(0, kUbDepth - 1);
   const auto refill = [&] {
     for (int r = 0; r < kUbDepth; ++r) (void)tb_->read_row(r);  // compared with the golden model
-    const std::vector<prog::Row> data = prog::random_data(rng_, kDim, kUbDepth);
-    for (int r = 0; r < kUbDepth; ++r) tb_->write_row(r, data[static_cast<std::size_t>(r)]);
+    fill(prog::random_data(rng_, kDim, kUbDepth));
   };
   for (int i = 0; i < programs; ++i) {
     if (i % 25 == 0) refill();

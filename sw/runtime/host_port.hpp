@@ -25,10 +25,6 @@ enum class Space : uint8_t { kBuffer = 0, kImem = 1, kCsr = 2 };
 
 class HostPort {
  public:
-  // Cycles a request waits for its handshake, and then for its response, before the driver
-  // gives up (DeviceError).
-  static constexpr int kHandshakeLimit = runtime::kHandshakeLimit;
-
   explicit HostPort(int dim)
       : dim_(dim), host_words_(golden::host_words(golden::tpu_host_width(dim))) {}
   virtual ~HostPort() = default;
