@@ -54,11 +54,12 @@ module host_port #(
   assign to_ub   = req_space_i == tpu_pkg::HostSpaceUb;
   assign to_imem = req_space_i == tpu_pkg::HostSpaceImem;
   assign to_csr  = req_space_i == tpu_pkg::HostSpaceCsr;
-  // Nothing is taken while the reset is held: the memories have no reset, so a request taken
-  // then (a host that kept its request up across the reset) would write one unanswered.
+  // Nothing is taken while the reset is held: the instruction memory has no reset, so a request
+  // taken then (a host that kept its request up across the reset) would write a word no
+  // response answers. The buffer keeps the same rule for space 0 itself.
   assign req_ready_o    = rst_ni && !busy_q && (!to_ub || ub_req_ready_i);
   assign accept         = req_valid_i && req_ready_o;
-  assign ub_req_valid_o = rst_ni && req_valid_i && to_ub && !busy_q;
+  assign ub_req_valid_o = req_valid_i && to_ub && !busy_q;
 
   // Instruction-memory and CSR requests: legality and effects.
   logic imem_ok, csr_ok, csr_write;

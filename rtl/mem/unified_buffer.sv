@@ -244,7 +244,9 @@ module unified_buffer #(
   logic [NumReadPorts-1:0] rd_issue;  // engine p issues an element this cycle
 
   assign host_in_range    = below_depth(host_req_addr_i);
-  assign host_req_ready_o = !host_inflight_q && !host_rsp_valid_q
+  // Not ready while the reset is held: the banks have no reset, so a request taken then would
+  // write a row that no response answers.
+  assign host_req_ready_o = rst_ni && !host_inflight_q && !host_rsp_valid_q
                             && (host_req_we_i ? !(wr_valid_i && wr_active) : !rd_issue[0]);
   assign host_accept      = host_req_valid_i && host_req_ready_o;
   assign host_write       = host_accept && host_req_we_i && host_in_range;
