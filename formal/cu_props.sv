@@ -23,6 +23,11 @@
 //                  gradient-descent command, no seed. (What was issued before completes: the
 //                  delayed bias, side and write commands and the loader's rows are not
 //                  constrained.)
+//   - invariants that make the induction close (and hold from reset, which BMC checks): the
+//                  fetch reads word 0 while stopped and otherwise the word after decode's, or
+//                  for an endl in decode its loop's start (never past the end); every loop
+//                  start is inside the program; predecode's error is one it can find; decode's
+//                  kind-of-wait flags are its opcode's.
 module cu_props #(
   parameter int ArrayDim    = 2,
   parameter int UbDepth     = 8,
@@ -104,6 +109,14 @@ module cu_props #(
     .seed_o
   );
 
+  // Internal registers (scripts/formal.sh connects the peeks): the fetch address, the opcode in
+  // decode and its kind-of-wait flags, and the loop stack's start addresses.
+  localparam int PcW = tpu_pkg::count_width(ImemDepth);
+  logic [PcW-1:0]   peek_fa;
+  logic [3:0]       peek_d_op, peek_d_perr;
+  logic             peek_d_is_ld, peek_d_is_mm, peek_d_is_seed, peek_d_drains, peek_d_is_vpu;
+  logic [4*PcW-1:0] peek_loop_start;
+
   logic running, sync, stopped, issues;
   assign running = state_o == tpu_pkg::StRunning;
   assign sync    = state_o == tpu_pkg::StSync;
@@ -161,6 +174,25 @@ module cu_props #(
       assert (32'(pc_o) <= ImemDepth);
       // nothing issues unless Running
       if (!running) assert (!issues);
+      // fetch: stopped, the memory reads word 0; otherwise the word after decode's, unless
+      // decode holds an endl (its loop's start then); never past the word after the end
+      if (stopped) assert (peek_fa == '0);
+      if (!stopped && peek_d_op != tpu_pkg::OpEndl) assert (32'(peek_fa) == 32'(pc_o) + 1);
+      if (!stopped && peek_d_op == tpu_pkg::OpEndl) begin
+        assert (32'(peek_fa) == 32'(pc_o) + 1 || 32'(peek_fa) <= ImemDepth);
+      end
+      assert (32'(peek_fa) <= ImemDepth + 1);
+      for (int k = 0; k < 4; k++) assert (32'(peek_loop_start[k*PcW +: PcW]) <= ImemDepth);
+      // predecode's error is one of those it can find
+      assert (peek_d_perr == tpu_pkg::ErrNone || peek_d_perr == tpu_pkg::ErrOpcode
+              || peek_d_perr == tpu_pkg::ErrField || peek_d_perr == tpu_pkg::ErrAddress);
+      // decode's kind-of-wait flags are its opcode's
+      assert (peek_d_is_ld == (peek_d_op == tpu_pkg::OpLoadw));
+      assert (peek_d_is_mm == (peek_d_op == tpu_pkg::OpMatmul));
+      assert (peek_d_is_seed == (peek_d_op == tpu_pkg::OpSeed));
+      assert (peek_d_is_vpu == (peek_d_op == tpu_pkg::OpVpu));
+      assert (peek_d_drains == (peek_d_op == tpu_pkg::OpSgd || peek_d_op == tpu_pkg::OpSync
+                                || peek_d_op == tpu_pkg::OpHalt));
       if (past_ok_q) begin
         // transitions
         if (past_start_q) begin

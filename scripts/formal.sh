@@ -155,7 +155,16 @@ define() {
     cu_n2)
       desc="legal state, transitions, error then halt, no issue unless Running"
       module=control_unit; top=cu_props
-      params="ArrayDim=2 UbDepth=8 ImemDepth=4 MaxInFlight=2"; bmc=12; kmax=0 ;;
+      params="ArrayDim=2 UbDepth=8 ImemDepth=4 MaxInFlight=2"; bmc=12; kmax=4
+      peek peek_fa u_dut.fa_q
+      peek peek_d_op u_dut.d_op
+      peek peek_d_perr u_dut.d_perr
+      peek peek_d_is_ld u_dut.d_is_ld
+      peek peek_d_is_mm u_dut.d_is_mm
+      peek peek_d_is_seed u_dut.d_is_seed
+      peek peek_d_drains u_dut.d_drains
+      peek peek_d_is_vpu u_dut.d_is_vpu
+      peek peek_loop_start u_dut.u_loops.start_q ;;
     *) return 1 ;;
   esac
   src=$root/formal/$top.sv
