@@ -1,30 +1,42 @@
 #!/usr/bin/env bash
 # RTL coverage (make coverage): builds every RTL test with Verilator's line, branch and toggle
-# coverage (cmake -DTPU_COVERAGE=ON), runs them (the directed tests and the random programs;
-# not the 20-seed XOR training run; 1,000 random programs per configuration unless
-# TPU_PROGRAMS says otherwise), merges the points with
-# verilator_coverage, writes an lcov report (genhtml) and prints a table per RTL file.
+# coverage (cmake -DTPU_COVERAGE=ON), and with --x-assign unique --x-initial unique
+# (-DTPU_X_UNIQUE=ON), runs them (the directed tests and the random programs; not the 20-seed
+# XOR training run; 1,000 random programs per configuration unless TPU_PROGRAMS says
+# otherwise) under random initial values (TPU_RAND_RESET=2, the first of --x-seeds), then the
+# X-robustness subset (--x-tests) under each further seed, merges the points with
+# verilator_coverage, writes an lcov report (genhtml) and prints a table per RTL file. One
+# build thus gives the coverage and the X-robustness check (docs/testplan.md).
 #
-# Usage: scripts/coverage.sh [-j JOBS] [--min-line PCT] [--report-only] [BUILD_DIR]
+# Usage: scripts/coverage.sh [-j JOBS] [--min-line PCT] [--x-seeds "S1 S2 ..."]
+#                            [--x-tests REGEX] [--report-only] [BUILD_DIR]
 #   BUILD_DIR    the coverage build (default build-cov); the report is BUILD_DIR/coverage/html
 #   -j JOBS      build and test jobs (default: the number of CPUs)
 #   --min-line   fail when a file's line coverage is below PCT (default: report only)
+#   --x-seeds    TPU_RAND_SEED of each run (default "1 2 3"): every test under the first, the
+#                --x-tests under the others
+#   --x-tests    the ctest regular expression of the tests run under the further seeds
+#                (default: every RTL test; make coverage passes make xcheck's XTESTS)
 #   --report-only  build and run nothing: merge the points already in BUILD_DIR/coverage/points
 #                (make xcheck XCOVERAGE=1 writes them there) and report
 # Exit status: 0 when the tests pass (and every file reaches --min-line), 1 otherwise, 2 on a
 # bad command line.
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
 min_line=""
 report_only=0
 build=""
+x_seeds="1 2 3"
+x_tests=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -j) jobs=${2:?}; shift 2 ;;
     --min-line) min_line=${2:?}; shift 2 ;;
+    --x-seeds) x_seeds=${2:?}; shift 2 ;;
+    --x-tests) x_tests=${2:?}; shift 2 ;;
     --report-only) report_only=1; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "coverage.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -44,9 +56,18 @@ for c in 2 4 8 board; do targets+=("tpu_test_$c"); done
 for n in 2 8; do targets+=("uart_bridge_test_$n"); done
 tests='^(pe|isa|board|runtime|array[0-9]+|ub[0-9]+s?|vpu[0-9]+|sgd[0-9]+|tpu[0-9a-z]+|uart_bridge[0-9]+)\.'
 
+x_tests=${x_tests:-$tests}
+read -r -a seeds <<< "$x_seeds"
+if [ ${#seeds[@]} -eq 0 ]; then
+  echo "coverage.sh: --x-seeds names no seed" >&2; usage >&2; exit 2
+fi
+for s in "${seeds[@]}"; do
+  [[ "$s" =~ ^[0-9]+$ ]] || { echo "coverage.sh: --x-seeds: '$s' is not a number" >&2; exit 2; }
+done
+
 rc=0
 if [ "$report_only" = 0 ]; then
-  cmake -S . -B "$build" -DTPU_COVERAGE=ON -DTPU_COVERAGE_TOGGLE=ON >/dev/null
+  cmake -S . -B "$build" -DTPU_COVERAGE=ON -DTPU_COVERAGE_TOGGLE=ON -DTPU_X_UNIQUE=ON >/dev/null
 fi
 # Absolute: ctest runs each test in its own directory.
 out=$(cd "$build" && pwd)/coverage
@@ -55,13 +76,22 @@ if [ "$report_only" = 0 ]; then
   rm -rf "$out"
   mkdir -p "$out/points"
   # Coverage slows the models about fivefold: 1,000 random programs per configuration here.
-  TPU_COVERAGE_DIR=$out/points TPU_PROGRAMS=${TPU_PROGRAMS:-1000} ctest --test-dir "$build" -j "$jobs" -R "$tests" \
-    --output-on-failure >"$out/ctest.log" 2>&1 || rc=1
-  tail -n 3 "$out/ctest.log"
-  if [ "$rc" != 0 ]; then
-    grep -E "Failed|\*\*\*" "$out/ctest.log" | head -20
-    echo "coverage: tests failed (log: $out/ctest.log)"
-  fi
+  first=1
+  for s in "${seeds[@]}"; do
+    if [ "$first" = 1 ]; then re=$tests; what="every RTL test"; else re=$x_tests; what="$x_tests"; fi
+    log=$out/ctest-seed$s.log
+    echo "coverage: TPU_RAND_RESET=2 TPU_RAND_SEED=$s: $what (log: $log)"
+    TPU_COVERAGE_DIR=$out/points TPU_PROGRAMS=${TPU_PROGRAMS:-1000} TPU_RAND_RESET=2 \
+      TPU_RAND_SEED=$s ctest --test-dir "$build" -j "$jobs" -R "$re" \
+      --output-on-failure >"$log" 2>&1 || rc=1
+    tail -n 3 "$log"
+    if [ "$rc" != 0 ]; then
+      grep -E "Failed|\*\*\*" "$log" | head -20
+      echo "coverage: tests failed under seed $s (log: $log)"
+      break
+    fi
+    first=0
+  done
 fi
 
 # Merge (in batches: thousands of files), then the lcov report and the table.
