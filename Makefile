@@ -41,8 +41,8 @@ help:
 	@echo "             line and branch coverage, and the table of what they covered"
 	@echo "make coverage  line, branch and toggle coverage of rtl/ from every RTL test (BUILD-cov):"
 	@echo "             a table per file, totals per size, an HTML report (genhtml); waivers in"
-	@echo "             scripts/coverage_waivers.txt; COVERAGE_MIN=pct fails below it. Built X-unique"
-	@echo "             and run under random initial values (XSEEDS; make xcheck's tests under each)"
+	@echo "             scripts/coverage_waivers.txt; COVERAGE_MIN=pct fails below it. Built X-unique:"
+	@echo "             then make xcheck's tests run in it under random initial values (XSEEDS)"
 	@echo "make sanitize  the assembler, model reader and compiler tests and their fuzzing under"
 	@echo "             ASan and UBSan, in BUILD-asan"
 	@echo "make flash   program the board with BUILD/fpga/BOARD.bin (iceprog or openFPGALoader)"
@@ -210,10 +210,11 @@ sanitize: deps
 
 # Coverage (scripts/coverage.sh): every RTL test Verilated with --coverage-line/toggle in
 # BUILD-cov, the points merged, BUILD-cov/coverage/html and a table per RTL file.
-# Also the X-robustness check at every size: the coverage build is X-unique, every test runs
-# under random initial values from the first of XSEEDS, make xcheck's tests under the others.
+# Also the X-robustness check: the coverage build is X-unique, and after the coverage run make
+# xcheck's tests run in it under random initial values from each of XSEEDS (not counted).
 coverage: deps
-	bash scripts/coverage.sh -j $(JOBS) $(if $(COVERAGE_MIN),--min-line $(COVERAGE_MIN)) \
+	XPROGRAMS=$(XPROGRAMS) XHOSTILE=$(XHOSTILE) bash scripts/coverage.sh -j $(JOBS) \
+	  $(if $(COVERAGE_MIN),--min-line $(COVERAGE_MIN)) \
 	  --x-seeds "$(XSEEDS)" --x-tests '$(XTESTS)' $(BUILD)-cov
 
 # The Verilated TPUs at ArrayDim 2, 4, 8 and 16 (sim/CMakeLists.txt) are built only here.

@@ -20,7 +20,9 @@
 //   - table:   full_o and empty_o follow the number of matmuls in flight;
 //   - events:  the bias and side read commands in cycle t+2N, the result write command in
 //              cycle t+2N+5, and the vector unit's configuration while the result rows pass
-//              (cycles t+2N+2 .. t+2N+1+rows), with the fields of the matmul issued in t.
+//              (cycles t+2N+2 .. t+2N+1+rows), with the fields of the matmul issued in t;
+//   - invariants of the tracker's own state that make the induction close (and hold from
+//              reset, which BMC checks): see the end of the assertions.
 module tracker_props #(
   parameter int ArrayDim    = 2,
   parameter int UbDepth     = 8,
@@ -109,6 +111,28 @@ module tracker_props #(
     .wr_cmd_o,
     .vpu_cfg_o
   );
+
+  // ---------------------------------------------------------------------------------
+  // The tracker's own state (scripts/formal.sh connects the peeks), for the invariants that
+  // make the induction close: the ring of entries and its pointers, the shift register of
+  // issues, the result write's row counter and the retire flags.
+  localparam int PW = (S > 1) ? $clog2(S) : 1;
+  localparam int WA = 2 * N + 5;  // WriteAge: the result write command's age
+  logic [S-1:0]  peek_valid, peek_retire_oh;
+  logic [PW-1:0] peek_alloc, peek_ret, peek_side_ptr, peek_vpu_ptr, peek_wr_ptr;
+  logic [WA-1:0] peek_issued;
+  logic [CW-1:0] peek_wr_left;
+  logic          peek_retire;
+
+  // Issues of age 1 .. hi+1 (bits hi..0 of the shift register).
+  function automatic int issues_upto(input logic [WA-1:0] v, input int hi);
+    issues_upto = 0;
+    for (int k = 0; k < WA; k++) if (k <= hi && v[k]) issues_upto++;
+  endfunction
+  // p - n around the ring.
+  function automatic logic [PW-1:0] ring_back(input logic [PW-1:0] p, input int n);
+    ring_back = PW'((32'(p) + S * WA - n) % S);
+  endfunction
 
   // ---------------------------------------------------------------------------------
   // The matmuls in flight: one timer each, and the rows still to be written.
@@ -262,6 +286,9 @@ module tracker_props #(
 
   // ---------------------------------------------------------------------------------
 
+  int n_valid;  // the entries that should be valid
+  assign n_valid = issues_upto(peek_issued, WA - 1) + ((peek_wr_left != '0) ? 1 : 0);
+
   tpu_pkg::vpu_cfg_t cfg;  // of the matmul whose bias and side commands go out now
   assign cfg = f_cfg(f_side_ev);
 
@@ -299,6 +326,24 @@ module tracker_props #(
             tpu_pkg::UbAddrWidth'(1), tpu_pkg::LanesWidth'(f_n(f_wr_ev))));
       end
       if (v_now) assert (vpu_cfg_o == v_cfg);
+      // invariants: the tracker's shift register of issues is the reference's; each event's
+      // pointer is the allocation pointer less the matmuls that have not reached the event
+      // (side: age 2N-1, vector unit: 2N+1, write: 2N+4, each read a cycle early); the valid
+      // entries are the issues of the last 2N+5 cycles and the one whose rows are being
+      // written, contiguous from the retire pointer up to the allocation pointer; the retire
+      // flags are the write counter's last row; the counter counts at most UbDepth rows.
+      assert (peek_issued == h_issue_q);
+      assert (peek_side_ptr == ring_back(peek_alloc, issues_upto(peek_issued, 2 * N - 2)));
+      assert (peek_vpu_ptr == ring_back(peek_alloc, issues_upto(peek_issued, 2 * N)));
+      assert (peek_wr_ptr == ring_back(peek_alloc, issues_upto(peek_issued, 2 * N + 3)));
+      assert (n_valid <= S);
+      assert (32'(peek_alloc) == (32'(peek_ret) + n_valid) % S);
+      for (int s = 0; s < S; s++) begin
+        assert (peek_valid[s] == ((32'(s) + S - 32'(peek_ret)) % S < n_valid));
+        assert (peek_retire_oh[s] == (peek_retire && 32'(peek_ret) == s));
+      end
+      assert (peek_retire == (peek_wr_left == CW'(1)));
+      assert (32'(peek_wr_left) <= D);
     end
   end
 endmodule

@@ -151,7 +151,17 @@ define() {
     tracker_n2)
       desc="RAW hazard exact, table full/empty, delayed commands (UbDepth 4, 2 in flight)"
       module=matmul_tracker; top=tracker_props
-      params="ArrayDim=2 UbDepth=4 MaxInFlight=2"; bmc=20; kmax=0; logic=QF_BV ;;
+      params="ArrayDim=2 UbDepth=4 MaxInFlight=2"; bmc=20; kmax=16; logic=QF_BV
+      peek peek_valid u_dut.e_valid_q
+      peek peek_retire_oh u_dut.retire_oh_q
+      peek peek_alloc u_dut.alloc_q
+      peek peek_ret u_dut.ret_ptr_q
+      peek peek_side_ptr u_dut.side_ptr_q
+      peek peek_vpu_ptr u_dut.vpu_ptr_q
+      peek peek_wr_ptr u_dut.wr_ptr_q
+      peek peek_issued u_dut.issued_q
+      peek peek_wr_left u_dut.wr_left_q
+      peek peek_retire u_dut.retire_q ;;
     cu_n2)
       desc="legal state, transitions, error then halt, no issue unless Running"
       module=control_unit; top=cu_props
