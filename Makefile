@@ -167,7 +167,7 @@ fuzz: configure
 
 # X robustness (docs/testplan.md): the RTL tests at ArrayDim 2 and the board's parameters,
 # Verilated with --x-assign unique --x-initial unique, under TPU_RAND_RESET=2 with each seed.
-# XCOVERAGE=1 (CI) Verilates them with line and branch coverage too and prints the coverage
+# XCOVERAGE=1 Verilates them with line and branch coverage too and prints the coverage
 # table of what the three runs covered (scripts/coverage.sh --report-only).
 XBUILD   ?= $(BUILD)-x
 XSEEDS   ?= 1 2 3
