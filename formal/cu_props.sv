@@ -111,11 +111,12 @@ module cu_props #(
 
   // Internal registers (scripts/formal.sh connects the peeks): the fetch address, the opcode in
   // decode and its kind-of-wait flags, and the loop stack's start addresses.
-  localparam int PcW = tpu_pkg::count_width(ImemDepth);
+  localparam int PcW       = tpu_pkg::count_width(ImemDepth);
+  localparam int LoopDepth = 4;  // the control unit's loop stack
   logic [PcW-1:0]   peek_fa;
   logic [3:0]       peek_d_op, peek_d_perr;
   logic             peek_d_is_ld, peek_d_is_mm, peek_d_is_seed, peek_d_drains, peek_d_is_vpu;
-  logic [4*PcW-1:0] peek_loop_start;
+  logic [LoopDepth*PcW-1:0] peek_loop_start;
 
   logic running, sync, stopped, issues;
   assign running = state_o == tpu_pkg::StRunning;
@@ -175,14 +176,13 @@ module cu_props #(
       // nothing issues unless Running
       if (!running) assert (!issues);
       // fetch: stopped, the memory reads word 0; otherwise the word after decode's, unless
-      // decode holds an endl (its loop's start then); never past the word after the end
+      // decode holds an endl (its loop's start then, inside the program)
       if (stopped) assert (peek_fa == '0);
       if (!stopped && peek_d_op != tpu_pkg::OpEndl) assert (32'(peek_fa) == 32'(pc_o) + 1);
       if (!stopped && peek_d_op == tpu_pkg::OpEndl) begin
         assert (32'(peek_fa) == 32'(pc_o) + 1 || 32'(peek_fa) <= ImemDepth);
       end
-      assert (32'(peek_fa) <= ImemDepth + 1);
-      for (int k = 0; k < 4; k++) assert (32'(peek_loop_start[k*PcW +: PcW]) <= ImemDepth);
+      for (int k = 0; k < LoopDepth; k++) assert (32'(peek_loop_start[k*PcW +: PcW]) <= ImemDepth);
       // predecode's error is one of those it can find
       assert (peek_d_perr == tpu_pkg::ErrNone || peek_d_perr == tpu_pkg::ErrOpcode
               || peek_d_perr == tpu_pkg::ErrField || peek_d_perr == tpu_pkg::ErrAddress);
