@@ -58,6 +58,7 @@ deps:
 	    || ! command -v gnuplot >/dev/null || ! command -v nextpnr-ice40 >/dev/null \
 	    || ! command -v icepack >/dev/null || ! command -v z3 >/dev/null \
 	    || ! command -v parallel >/dev/null || ! command -v genhtml >/dev/null \
+	    || ! command -v ninja >/dev/null \
 	    || [ ! -f /usr/share/fpga-icestorm/chipdb/chipdb-5k.txt ]; then \
 	  bash scripts/install-deps.sh; \
 	fi
@@ -197,14 +198,17 @@ xcheck: deps
 # The C++ that reads what users write (assembler, disassembler, model reader, compiler and their
 # command lines, and the fuzzing of the readers) under AddressSanitizer and
 # UndefinedBehaviorSanitizer. SAN_TESTS adds others (e.g. SAN_TESTS="golden functional" with
-# their targets in SAN_TARGETS).
+# their targets in SAN_TARGETS). Built at -O1, without the Verilated models (TPU_VERILATE=OFF),
+# and with Ninja, which compiles across the chain of libraries the tests link (make's build
+# waits for each library before the next target's files): 2 minutes instead of 5.5 on 2 cores.
 SBUILD      ?= $(BUILD)-asan
 SAN_TARGETS ?=
 SAN_TESTS   ?=
 STARGETS    := input_fuzz_test asm_test compiler_test tpu-as tpu-dis tpu-cc $(SAN_TARGETS)
 STESTS      := ^($(subst $(eval) ,|,$(strip fuzz asm compiler $(SAN_TESTS))))\.
 sanitize: deps
-	cmake -S . -B $(SBUILD) -DTPU_SANITIZE=ON $(CMAKE_ARGS)
+	@grep -qs 'CMAKE_GENERATOR:INTERNAL=Ninja' $(SBUILD)/CMakeCache.txt || rm -rf $(SBUILD)
+	cmake -G Ninja -S . -B $(SBUILD) -DTPU_SANITIZE=ON -DTPU_VERILATE=OFF $(CMAKE_ARGS)
 	cmake --build $(SBUILD) -j $(JOBS) --target $(STARGETS)
 	ctest --test-dir $(SBUILD) -j $(JOBS) -R '$(STESTS)' --output-on-failure
 

@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   make cmake g++ pkg-config    # the build
+  ninja-build                  # make sanitize's build (Ninja compiles across its library chain)
   verilator                    # RTL -> C++ models (5.006 on Debian 12)
   libgtest-dev libeigen3-dev   # testbenches and the golden model's reference math
   gtkwave                      # waveform viewer (make waves)
