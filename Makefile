@@ -42,7 +42,8 @@ help:
 	@echo "make coverage  line, branch and toggle coverage of rtl/ from every RTL test (BUILD-cov):"
 	@echo "             a table per file, totals per size, an HTML report (genhtml); waivers in"
 	@echo "             scripts/coverage_waivers.txt; COVERAGE_MIN=pct fails below it. Built X-unique:"
-	@echo "             then make xcheck's tests run in it under random initial values (XSEEDS)"
+	@echo "             then make xcheck's tests run in it under random initial values (XSEEDS);"
+	@echo "             COVERAGE_TOGGLE_DIM=n: toggle points only in models of ArrayDim <= n"
 	@echo "make sanitize  the assembler, model reader and compiler tests and their fuzzing under"
 	@echo "             ASan and UBSan, in BUILD-asan"
 	@echo "make flash   program the board with BUILD/fpga/BOARD.bin (iceprog or openFPGALoader)"
@@ -216,9 +217,10 @@ sanitize: deps
 # BUILD-cov, the points merged, BUILD-cov/coverage/html and a table per RTL file.
 # Also the X-robustness check: the coverage build is X-unique, and after the coverage run make
 # xcheck's tests run in it under random initial values from each of XSEEDS (not counted).
+COVERAGE_TOGGLE_DIM ?= 16
 coverage: deps
 	XPROGRAMS=$(XPROGRAMS) XHOSTILE=$(XHOSTILE) bash scripts/coverage.sh -j $(JOBS) \
-	  $(if $(COVERAGE_MIN),--min-line $(COVERAGE_MIN)) \
+	  $(if $(COVERAGE_MIN),--min-line $(COVERAGE_MIN)) --toggle-max-dim $(COVERAGE_TOGGLE_DIM) \
 	  --x-seeds "$(XSEEDS)" --x-tests '$(XTESTS)' $(BUILD)-cov
 
 # The Verilated TPUs at ArrayDim 2, 4, 8 and 16 (sim/CMakeLists.txt) are built only here.
